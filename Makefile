@@ -1,0 +1,31 @@
+# voiced: `make run` serves the embedded default, `make test` runs every test.
+# Both install what is missing first (scripts/setup.sh), so they work on a
+# fresh machine.
+
+CONFIG ?= configs/embedded.yaml
+GO     ?= go
+
+.PHONY: build run test bench fuzz vet deps clean
+
+deps:
+	@scripts/setup.sh
+
+build: deps
+	$(GO) build -o bin/voiced ./cmd/voiced
+
+run: build
+	bin/voiced serve --config $(CONFIG)
+
+test: build
+	@scripts/setup.sh test
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,117 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func TestExampleProfilesAreValid(t *testing.T) {
+	for _, name := range []string{"embedded.yaml", "selfhosted.yaml", "hybrid-eu.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Load(filepath.Join("..", "configs", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Tenants) == 0 || cfg.Tenants[0].ID != "demo" {
+				t.Fatalf("tenants = %+v, want the demo tenant", cfg.Tenants)
+			}
+		})
+	}
+}
+
+func TestEmbeddedDefaults(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "configs", "embedded.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Addr != "127.0.0.1:8080" || cfg.Models.LLM.Enabled() {
+		t.Fatalf("embedded profile: addr %s, llm %v", cfg.HTTP.Addr, cfg.Models.LLM.Enabled())
+	}
+	a := cfg.Tenants[0].Agents[0]
+	if a.Name != "default" || a.Style != "concise" {
+		t.Fatalf("agent = %+v", a)
+	}
+	if !filepath.IsAbs(cfg.Tenants[0].Knowledge[0]) || !filepath.IsAbs(cfg.DataDir) {
+		t.Fatalf("paths not resolved: %v %s", cfg.Tenants[0].Knowledge, cfg.DataDir)
+	}
+}
+
+func TestErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"typo", "htpp: {addr: x}", "unknown field htpp"},
+		{"nested typo", "models: {llm: {bakend: openai}}", "unknown field bakend"},
+		{"secret in yaml", "models: {llm: {api_key: sk-1}}", "api_key_file or VOICED_<ROLE>_API_KEY"},
+		{"bad duration", "models: {llm: {timeout: soon}}", `"soon" is not a duration`},
+		{"bad addr", "http: {addr: localhost}", "http.addr"},
+		{"bad backend", "models: {llm: {backend: gpt, url: 'http://x'}}", "models.llm.backend"},
+		{"bad url", "models: {llm: {backend: openai, url: 'x:y'}}", "models.llm.url"},
+		{"external needs region", "models: {llm: {backend: openai, url: 'http://x', locality: external}}",
+			"models.llm.region"},
+		{"azure needs deployment", "models: {llm: {backend: azure, url: 'https://x'}}", "models.llm.model"},
+		{"bad tenant id", "tenants: [{id: 'Bad Id'}]", "tenants[0].id"},
+		{"duplicate tenant", "tenants: [{id: a}, {id: a}]", "tenants[1].id"},
+		{"short key", "tenants: [{id: a, api_keys: [x]}]", "tenants[0].api_keys"},
+		{"shared key", "tenants: [{id: a, api_keys: [12345678]}, {id: b, api_keys: [12345678]}]",
+			`also used by tenant "a"`},
+		{"bad style", "tenants: [{id: a, agents: [{style: loud}]}]", "tenants[0].agents[0].style"},
+		{"prefixes need small llm", "retrieval: {context_prefixes: true}", "retrieval.context_prefixes"},
+		{"not yaml", "models: [", "invalid YAML"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), t.TempDir(), env(nil))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "small.key")
+	os.WriteFile(keyFile, []byte("file-secret\n"), 0o600)
+	yml := "tenants: [{id: shop-1}]\nmodels: {small_llm: {backend: openai, url: 'http://a'}}"
+
+	cfg, err := Parse([]byte(yml), dir, env(map[string]string{
+		"VOICED_LLM_BACKEND":             "openai",
+		"VOICED_LLM_URL":                 "http://gpu:8000/v1",
+		"VOICED_LLM_API_KEY":             "sk-env",
+		"VOICED_LLM_FIRST_TOKEN_TIMEOUT": "2s",
+		"VOICED_SMALL_LLM_API_KEY_FILE":  "small.key",
+		"VOICED_TENANT_SHOP_1_API_KEYS":  "key-one-1, key-two-2",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	llm := cfg.Models.LLM
+	if llm.URL != "http://gpu:8000/v1" || llm.APIKey != "sk-env" || llm.Locality != "local" {
+		t.Fatalf("llm = %+v", llm)
+	}
+	if time.Duration(llm.FirstTokenTimeout) != 2*time.Second {
+		t.Fatalf("first token timeout = %v", time.Duration(llm.FirstTokenTimeout))
+	}
+	if cfg.Models.SmallLLM.APIKey != "file-secret" {
+		t.Fatalf("small llm key from file = %q", cfg.Models.SmallLLM.APIKey)
+	}
+	if got := cfg.Tenants[0].APIKeys; len(got) != 2 || got[1] != "key-two-2" {
+		t.Fatalf("tenant keys = %v", got)
+	}
+
+	_, err = Parse([]byte(yml), dir, env(map[string]string{"VOICED_LLM_TIMEOUT": "long"}))
+	if err == nil || !strings.Contains(err.Error(), "VOICED_LLM_TIMEOUT") {
+		t.Fatalf("bad env duration: got %v", err)
+	}
+}
