@@ -67,6 +67,8 @@ func TestErrorsNameTheField(t *testing.T) {
 			`also used by tenant "a"`},
 		{"bad style", "tenants: [{id: a, agents: [{style: loud}]}]", "tenants[0].agents[0].style"},
 		{"prefixes need small llm", "retrieval: {context_prefixes: true}", "retrieval.context_prefixes"},
+		{"prefixes need a local small llm", "retrieval: {context_prefixes: true}\nmodels: {small_llm: " +
+			"{backend: openai, url: 'http://x', locality: external, region: eu}}", "needs a local"},
 		{"not yaml", "models: [", "invalid YAML"},
 	}
 	for _, tt := range tests {

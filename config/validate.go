@@ -34,8 +34,9 @@ func (c *Config) validate() error {
 	if c.Retrieval.TopK < 1 || c.Retrieval.TopK > 50 {
 		bad("retrieval.top_k", "%d is outside 1..50", c.Retrieval.TopK)
 	}
-	if c.Retrieval.ContextPrefixes && !c.Models.SmallLLM.Enabled() {
-		bad("retrieval.context_prefixes", "needs models.small_llm")
+	if c.Retrieval.ContextPrefixes && (!c.Models.SmallLLM.Enabled() || c.Models.SmallLLM.Locality != "local") {
+		// Situating a chunk sends its whole document to the small LLM.
+		bad("retrieval.context_prefixes", "needs a local models.small_llm (it reads whole documents)")
 	}
 
 	backends := map[string][]string{

@@ -97,13 +97,26 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		s.streamChat(w, r, dreq, c, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return
 	}
-	res, err := s.cfg.Engine.Reply(r.Context(), dreq, func(string) error { return nil })
+	res, err := s.reply(r, dreq, func(string) error { return nil })
 	if err != nil {
 		s.writeEngineError(w, err)
 		return
 	}
 	w.Header().Set("X-Conversation-ID", res.ConversationID)
 	writeJSON(w, http.StatusOK, c.whole(res))
+}
+
+// reply asks the engine. An answer that was given but could not be stored
+// still reaches the client: the failure is logged and counted, because
+// withholding the answer would not bring the record back.
+func (s *Server) reply(r *http.Request, req dialog.Request, onDelta func(string) error) (dialog.Result, error) {
+	res, err := s.cfg.Engine.Reply(r.Context(), req, onDelta)
+	if errors.Is(err, dialog.ErrNotRecorded) {
+		s.metrics.unrecorded.Inc()
+		s.cfg.Logger.Error("chat turn not recorded", "tenant", req.TenantID, "err", err)
+		return res, nil
+	}
+	return res, err
 }
 
 // decodeChat reads and checks the body, returning the HTTP status and

@@ -126,7 +126,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, req dialog.R
 		return
 	}
 
-	res, err := s.cfg.Engine.Reply(r.Context(), req, func(delta string) error {
+	res, err := s.reply(r, req, func(delta string) error {
 		return sse(c.chunk(chunkDelta{Content: delta}, nil))
 	})
 	if err != nil {

@@ -36,11 +36,8 @@ func (e *scriptedEngine) Reply(ctx context.Context, req dialog.Request, onDelta 
 			return dialog.Result{}, err
 		}
 	}
-	if e.err != nil {
-		return dialog.Result{}, e.err
-	}
 	return dialog.Result{ConversationID: "conv_1", Text: strings.Join(e.deltas, ""), Mode: "extractive",
-		FinishReason: "stop", PromptTokens: 7, CompletionTokens: 3}, nil
+		FinishReason: "stop", PromptTokens: 7, CompletionTokens: 3}, e.err
 }
 
 func newTestServer(t *testing.T, eng Replier, agents ...string) *httptest.Server {
@@ -257,5 +254,23 @@ func TestModelsAndHealth(t *testing.T) {
 	metrics.Body.Close()
 	if !strings.Contains(string(body), fmt.Sprintf(`voiced_http_requests_total{code="200",route="models"} 1`)) {
 		t.Fatalf("metrics lack the models request:\n%s", body)
+	}
+}
+
+func TestChatAnswerSurvivesStoreFailure(t *testing.T) {
+	eng := &scriptedEngine{deltas: []string{"Still answered."},
+		err: fmt.Errorf("%w: disk full", dialog.ErrNotRecorded)}
+	ts := newTestServer(t, eng)
+	resp := post(t, ts, "demo-key", `{"messages":[{"role":"user","content":"x"}]}`)
+	var got wholeResponse
+	json.NewDecoder(resp.Body).Decode(&got)
+	if resp.StatusCode != 200 || got.Choices[0].Message.Content != "Still answered." {
+		t.Fatalf("status %d, response %+v", resp.StatusCode, got)
+	}
+	metrics, _ := http.Get(ts.URL + "/metrics")
+	body, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(string(body), "voiced_chat_unrecorded_total 1") {
+		t.Fatalf("unrecorded answer not counted:\n%s", body)
 	}
 }

@@ -12,6 +12,7 @@ type metrics struct {
 	duration     *prometheus.HistogramVec
 	authFailures prometheus.Counter
 	badRequests  *prometheus.CounterVec
+	unrecorded   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -33,8 +34,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "voiced_chat_rejected_total",
 			Help: "Chat requests rejected before reaching the engine, by reason.",
 		}, []string{"reason"}),
+		unrecorded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "voiced_chat_unrecorded_total",
+			Help: "Chat answers given whose turn could not be stored.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.authFailures, m.badRequests)
+	reg.MustRegister(m.requests, m.duration, m.authFailures, m.badRequests, m.unrecorded)
 	return m
 }
 

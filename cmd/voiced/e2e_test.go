@@ -139,7 +139,9 @@ func TestOfficialNodeClientStreamsFromDemoKnowledge(t *testing.T) {
 		Text   string
 		Chunks int
 		Finish string
-		Usage  struct{ TotalTokens int `json:"total_tokens"` }
+		Usage  struct {
+			TotalTokens int `json:"total_tokens"`
+		}
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("node output %q: %v", out, err)

@@ -1,0 +1,21 @@
+// Package dialog is the dialog engine: it turns a user's message into an
+// answer from the tenant's knowledge base and records the conversation.
+//
+// One Reply retrieves passages for the question (condensing a follow-up
+// into a standalone question with the small LLM when one is configured),
+// then walks a fallback chain: the main LLM, the small LLM, and finally an
+// extractive answer built from the best passage's sentences, which needs no
+// model at all. Every step streams text through a callback, so that a
+// voice front end can hand complete sentences (see Splitter) to speech
+// synthesis while the model is still writing.
+//
+// LLMs are reached over the OpenAI-compatible chat completions protocol
+// (vLLM, Ollama, Azure OpenAI and others), streamed with server-sent
+// events. What is sent to a model is composed in exactly one place,
+// buildChatRequest, so that the egress policy can govern it: an endpoint
+// whose locality is "external" receives the system prompt, the selected
+// passages and the standalone question, never the conversation history.
+//
+// The package llmtest provides a scriptable fake OpenAI-compatible server
+// for tests, including the protocol's odd corners and its failures.
+package dialog
