@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/voiced/voiced/rag/ragtest"
 )
 
 // voiced runs the binary and returns its combined output and exit code.
@@ -29,38 +30,13 @@ func voiced(t *testing.T, env []string, args ...string) (string, int) {
 	return out.String(), 0
 }
 
-// emptyPDF is a well-formed one-page PDF without any text: what a scanner
-// produces, minus the image.
-func emptyPDF() []byte {
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>",
-		"<< /Length 0 >>\nstream\n\nendstream",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
-
 func TestIngestReportsBadFilesAndKeepsGoodOnes(t *testing.T) {
 	kb := t.TempDir()
 	files := map[string][]byte{
 		"returns.md":   []byte("# Returns\n\nParcels can be returned within 30 days at any post office.\n"),
 		"binary.txt":   {0x7f, 'E', 'L', 'F', 0, 0, 1, 2, 0, 0, 0, 0, 3, 0, 0xff, 0xfe},
 		"empty.md":     {},
-		"scanned.pdf":  emptyPDF(),
+		"scanned.pdf":  ragtest.PDF(),
 		"broken.pdf":   []byte("%PDF-1.4 this is not really a pdf"),
 		"notes.docx":   []byte("unsupported types are not picked up from folders"),
 		".hidden.md":   []byte("# Hidden\n\nnot ingested"),
