@@ -37,12 +37,40 @@ apt_packages() {
 node_client() {
 	local dir="$root/web/testdata/node"
 	[ -d "$dir/node_modules/openai" ] && return
-	command -v npm >/dev/null || apt_packages nodejs npm
 	log "installing the openai npm package for tests"
 	(cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --silent)
 }
 
+# ONNX Runtime (from the onnxruntime-node npm package, which ships the
+# linux x64 shared library; no install scripts run) and the Silero VAD v5
+# model (from the silero-vad-go module's test files), for the local VAD.
+ort_version=1.30.0
+silero_module=github.com/streamer45/silero-vad-go@v0.2.1
+vad_runtime() {
+	local lib="$cache/lib/libonnxruntime.so.1" model="$cache/models/silero_vad.onnx"
+	if [ ! -f "$lib" ]; then
+		log "fetching ONNX Runtime $ort_version"
+		local tmp
+		tmp=$(mktemp -d)
+		(cd "$tmp" && npm pack "onnxruntime-node@$ort_version" --silent >/dev/null)
+		mkdir -p "$cache/lib"
+		tar -xzf "$tmp/onnxruntime-node-$ort_version.tgz" -C "$tmp" \
+			package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+		mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$lib"
+		rm -rf "$tmp"
+	fi
+	if [ ! -f "$model" ]; then
+		local dir
+		dir=$(cd "$root" && go mod download -json "$silero_module" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+		mkdir -p "$cache/models"
+		cp "$dir/testfiles/silero_vad.onnx" "$model"
+		chmod 644 "$model"
+	fi
+}
+
 go_modules
+command -v npm >/dev/null || apt_packages nodejs npm
+vad_runtime
 if [ "${1:-}" = "test" ]; then
 	node_client
 fi
