@@ -27,7 +27,8 @@ type IngestConfig struct {
 	// Progress, when set, is called as each file starts and ends, from
 	// the calling goroutine.
 	Progress func(ProgressEvent)
-	// Logger receives one line per changed or failed file; nil discards.
+	// Logger receives a debug line per changed, deleted or failed file (the
+	// summary reports them too); nil discards.
 	Logger *slog.Logger
 }
 
@@ -173,7 +174,7 @@ func (in *ingester) file(ctx context.Context, sum *IngestSummary, path string,
 	switch {
 	case err != nil:
 		sum.Failed = append(sum.Failed, FileError{Path: path, Err: err})
-		in.log.Warn("file not ingested", "path", path, "err", err)
+		in.log.Debug("file not ingested", "path", path, "err", err)
 		ev.Kind, ev.Err = FileFailed, err
 	case unchanged:
 		sum.Unchanged++
@@ -185,7 +186,7 @@ func (in *ingester) file(ctx context.Context, sum *IngestSummary, path string,
 			sum.Added++
 		}
 		sum.Chunks += chunks
-		in.log.Info("file ingested", "path", path, "chunks", chunks, "updated", existed)
+		in.log.Debug("file ingested", "path", path, "chunks", chunks, "updated", existed)
 		ev.Kind, ev.Chunks = FileDone, chunks
 	}
 	in.progress(ev)
@@ -257,7 +258,7 @@ func (in *ingester) deleteMissing(ctx context.Context, sum *IngestSummary, docs 
 			return fmt.Errorf("delete %s: %w", d.Source, err)
 		}
 		sum.Deleted++
-		in.log.Info("document deleted", "path", d.Source)
+		in.log.Debug("document deleted", "path", d.Source)
 	}
 	return nil
 }
