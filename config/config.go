@@ -191,9 +191,9 @@ func (c *Config) fillDefaults() {
 	if c.Retrieval.TopK == 0 {
 		c.Retrieval.TopK = 4
 	}
-	for _, e := range c.Models.roles() {
-		if e.ep.Enabled() && e.ep.Locality == "" {
-			e.ep.Locality = "local"
+	for _, r := range c.Models.Roles() {
+		if r.Endpoint.Enabled() && r.Endpoint.Locality == "" {
+			r.Endpoint.Locality = "local"
 		}
 	}
 	for i := range c.Tenants {
@@ -222,13 +222,16 @@ func (c *Config) fillDefaults() {
 	}
 }
 
-type role struct {
-	name string // as in YAML and, upper-cased, in environment variables
-	ep   *Endpoint
+// Role is one model role of the configuration, by the name it has in YAML
+// and, upper-cased, in environment variables.
+type Role struct {
+	Name     string
+	Endpoint *Endpoint
 }
 
-func (m *Models) roles() []role {
-	return []role{
+// Roles lists every model role in a fixed order; the endpoints point into m.
+func (m *Models) Roles() []Role {
+	return []Role{
 		{"embeddings", &m.Embeddings},
 		{"reranker", &m.Reranker},
 		{"llm", &m.LLM},
@@ -237,15 +240,15 @@ func (m *Models) roles() []role {
 }
 
 func (c *Config) readSecretFiles() error {
-	for _, r := range c.Models.roles() {
-		if r.ep.APIKeyFile == "" || r.ep.APIKey != "" {
+	for _, r := range c.Models.Roles() {
+		if r.Endpoint.APIKeyFile == "" || r.Endpoint.APIKey != "" {
 			continue
 		}
-		key, err := readSecret(c.Resolve(r.ep.APIKeyFile))
+		key, err := readSecret(c.Resolve(r.Endpoint.APIKeyFile))
 		if err != nil {
-			return fmt.Errorf("models.%s.api_key_file: %w", r.name, err)
+			return fmt.Errorf("models.%s.api_key_file: %w", r.Name, err)
 		}
-		r.ep.APIKey = key
+		r.Endpoint.APIKey = key
 	}
 	for i := range c.Tenants {
 		t := &c.Tenants[i]

@@ -17,7 +17,7 @@ func applyEnv(c *Config, lookup func(string) (string, bool)) error {
 	if v, ok := lookup("VOICED_HTTP_ADDR"); ok {
 		c.HTTP.Addr = v
 	}
-	for _, r := range c.Models.roles() {
+	for _, r := range c.Models.Roles() {
 		if err := endpointEnv(r, lookup); err != nil {
 			return err
 		}
@@ -32,17 +32,17 @@ func applyEnv(c *Config, lookup func(string) (string, bool)) error {
 	return nil
 }
 
-func endpointEnv(r role, lookup func(string) (string, bool)) error {
-	prefix := "VOICED_" + envName(r.name) + "_"
+func endpointEnv(r Role, lookup func(string) (string, bool)) error {
+	prefix := "VOICED_" + envName(r.Name) + "_"
 	strs := map[string]*string{
-		"BACKEND":      &r.ep.Backend,
-		"URL":          &r.ep.URL,
-		"MODEL":        &r.ep.Model,
-		"API_KEY":      &r.ep.APIKey,
-		"API_KEY_FILE": &r.ep.APIKeyFile,
-		"API_VERSION":  &r.ep.APIVersion,
-		"LOCALITY":     &r.ep.Locality,
-		"REGION":       &r.ep.Region,
+		"BACKEND":      &r.Endpoint.Backend,
+		"URL":          &r.Endpoint.URL,
+		"MODEL":        &r.Endpoint.Model,
+		"API_KEY":      &r.Endpoint.APIKey,
+		"API_KEY_FILE": &r.Endpoint.APIKeyFile,
+		"API_VERSION":  &r.Endpoint.APIVersion,
+		"LOCALITY":     &r.Endpoint.Locality,
+		"REGION":       &r.Endpoint.Region,
 	}
 	for field, dst := range strs {
 		if v, ok := lookup(prefix + field); ok {
@@ -50,8 +50,8 @@ func endpointEnv(r role, lookup func(string) (string, bool)) error {
 		}
 	}
 	durations := map[string]*Duration{
-		"TIMEOUT":             &r.ep.Timeout,
-		"FIRST_TOKEN_TIMEOUT": &r.ep.FirstTokenTimeout,
+		"TIMEOUT":             &r.Endpoint.Timeout,
+		"FIRST_TOKEN_TIMEOUT": &r.Endpoint.FirstTokenTimeout,
 	}
 	for field, dst := range durations {
 		if v, ok := lookup(prefix + field); ok {
@@ -67,7 +67,7 @@ func endpointEnv(r role, lookup func(string) (string, bool)) error {
 		if err != nil {
 			return fmt.Errorf("%sMAX_BATCH: %q is not a number", prefix, v)
 		}
-		r.ep.MaxBatch = n
+		r.Endpoint.MaxBatch = n
 	}
 	return nil
 }

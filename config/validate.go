@@ -45,8 +45,8 @@ func (c *Config) validate() error {
 		"llm":        {"openai", "azure"},
 		"small_llm":  {"openai", "azure"},
 	}
-	for _, r := range c.Models.roles() {
-		c.validateEndpoint("models."+r.name, *r.ep, backends[r.name], bad)
+	for _, r := range c.Models.Roles() {
+		c.validateEndpoint("models."+r.Name, *r.Endpoint, backends[r.Name], bad)
 	}
 
 	seen := map[string]bool{}

@@ -38,32 +38,27 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROLE\tBACKEND\tLOCALITY\tHEALTH")
 	failed := 0
-	roles := []struct {
-		name string
-		ep   config.Endpoint
-	}{
-		{"embeddings", cfg.Models.Embeddings}, {"reranker", cfg.Models.Reranker},
-		{"llm", cfg.Models.LLM}, {"small_llm", cfg.Models.SmallLLM},
-	}
+	roles := cfg.Models.Roles()
 	for _, r := range roles {
-		if !r.ep.Enabled() {
-			fmt.Fprintf(tw, "%s\tnone\t-\t%s\n", r.name, fallbackNote(r.name))
+		ep := *r.Endpoint
+		if !ep.Enabled() {
+			fmt.Fprintf(tw, "%s\tnone\t-\t%s\n", r.Name, fallbackNote(r.Name))
 			continue
 		}
-		health := probe(ctx, r.ep)
+		health := probe(ctx, ep)
 		if !strings.HasPrefix(health, "ok") {
 			failed++
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", r.name, r.ep.Backend, r.ep.URL, locality(r.ep), health)
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", r.Name, ep.Backend, ep.URL, locality(ep), health)
 	}
 	tw.Flush()
 
 	fmt.Fprintln(stdout, "\nEgress policy:")
 	external := 0
 	for _, r := range roles {
-		if r.ep.Enabled() && r.ep.Locality == "external" {
+		if ep := *r.Endpoint; ep.Enabled() && ep.Locality == "external" {
 			external++
-			fmt.Fprintf(stdout, "  to %s (%s, %s): %s\n", r.name, r.ep.URL, r.ep.Region, egressOf[r.name])
+			fmt.Fprintf(stdout, "  to %s (%s, %s): %s\n", r.Name, ep.URL, ep.Region, egressOf[r.Name])
 		}
 	}
 	if external == 0 {
