@@ -28,6 +28,7 @@ type Config struct {
 	LogLevel  string    `yaml:"log_level"`
 	Models    Models    `yaml:"models"`
 	Retrieval Retrieval `yaml:"retrieval"`
+	SIP       SIP       `yaml:"sip"`
 	Tenants   []Tenant  `yaml:"tenants"`
 
 	// dir is the folder of the config file, for resolving relative paths.
@@ -48,6 +49,9 @@ type Models struct {
 	Reranker   Endpoint `yaml:"reranker"`
 	LLM        Endpoint `yaml:"llm"`
 	SmallLLM   Endpoint `yaml:"small_llm"`
+	// TTS speaks the agent's words; "flite" is the built-in local
+	// synthesizer of the embedded default.
+	TTS Endpoint `yaml:"tts"`
 }
 
 // Endpoint is one model server.
@@ -75,7 +79,16 @@ type Endpoint struct {
 	Locality string `yaml:"locality"`
 	// Region labels an external endpoint, e.g. "eu-west".
 	Region string `yaml:"region"`
+	// Voice selects the TTS voice ("slt" for flite).
+	Voice string `yaml:"voice"`
 }
+
+// builtinBackends run inside the voiced process or as a local program, so
+// they have no URL and are always local.
+var builtinBackends = map[string]bool{"flite": true}
+
+// Builtin reports whether the endpoint is a built-in local backend.
+func (e Endpoint) Builtin() bool { return builtinBackends[e.Backend] }
 
 // Enabled reports whether the role is configured.
 func (e Endpoint) Enabled() bool { return e.Backend != "" && e.Backend != "none" }
@@ -102,6 +115,10 @@ type Tenant struct {
 	// Knowledge lists files or folders ingested at start when they changed.
 	// Relative paths are resolved against the config file's folder.
 	Knowledge []string `yaml:"knowledge"`
+	// Numbers are the dialled numbers or SIP user names that reach this
+	// tenant by phone, besides its ID. When only one tenant exists, every
+	// number reaches it.
+	Numbers []string `yaml:"numbers"`
 }
 
 // Agent is one persona of a tenant; the chat API's model field names it.
@@ -192,10 +209,11 @@ func (c *Config) fillDefaults() {
 		c.Retrieval.TopK = 4
 	}
 	for _, r := range c.Models.Roles() {
-		if r.Endpoint.Enabled() && r.Endpoint.Locality == "" {
+		if r.Endpoint.Enabled() && (r.Endpoint.Locality == "" || r.Endpoint.Builtin()) {
 			r.Endpoint.Locality = "local"
 		}
 	}
+	c.SIP.fillDefaults(c)
 	for i := range c.Tenants {
 		t := &c.Tenants[i]
 		if t.Name == "" {
@@ -236,6 +254,7 @@ func (m *Models) Roles() []Role {
 		{"reranker", &m.Reranker},
 		{"llm", &m.LLM},
 		{"small_llm", &m.SmallLLM},
+		{"tts", &m.TTS},
 	}
 }
 
@@ -249,6 +268,17 @@ func (c *Config) readSecretFiles() error {
 			return fmt.Errorf("models.%s.api_key_file: %w", r.Name, err)
 		}
 		r.Endpoint.APIKey = key
+	}
+	for i := range c.SIP.Trunks {
+		t := &c.SIP.Trunks[i]
+		if t.PasswordFile == "" || t.Password != "" {
+			continue
+		}
+		pw, err := readSecret(c.Resolve(t.PasswordFile))
+		if err != nil {
+			return fmt.Errorf("sip.trunks[%d].password_file: %w", i, err)
+		}
+		t.Password = pw
 	}
 	for i := range c.Tenants {
 		t := &c.Tenants[i]

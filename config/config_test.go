@@ -70,6 +70,17 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"prefixes need a local small llm", "retrieval: {context_prefixes: true}\nmodels: {small_llm: " +
 			"{backend: openai, url: 'http://x', locality: external, region: eu}}", "needs a local"},
 		{"not yaml", "models: [", "invalid YAML"},
+		{"bad tts backend", "models: {tts: {backend: say}}", "models.tts.backend"},
+		{"bad sip listen", "sip: {listen: nowhere}", "sip.listen"},
+		{"bad rtp range", "sip: {rtp_ports: 30000-20000}", "sip.rtp_ports"},
+		{"bad allow", "sip: {trunks: [{name: t, allow: [10.0.0.300]}]}", "sip.trunks[0].allow"},
+		{"trunk accepts nobody", "sip: {trunks: [{name: t}]}", "would accept nobody"},
+		{"digest needs password", "sip: {trunks: [{name: t, username: u}]}", "sip.trunks[0].password_file"},
+		{"unknown trunk tenant", "sip: {trunks: [{name: t, allow: ['::1'], tenant: x}]}", "sip.trunks[0].tenant"},
+		{"register needs sip uri", "sip: {trunks: [{name: t, allow: ['::1'], register: {registrar: x}}]}",
+			"sip.trunks[0].register.registrar"},
+		{"number twice", "tenants: [{id: a, numbers: ['100']}, {id: b, numbers: ['100']}]", "tenants[1].numbers"},
+		{"tls incomplete", "sip: {tls: {listen: '127.0.0.1:5061'}}", "sip.tls"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,5 +126,42 @@ func TestEnvironmentOverrides(t *testing.T) {
 	_, err = Parse([]byte(yml), dir, env(map[string]string{"VOICED_LLM_TIMEOUT": "long"}))
 	if err == nil || !strings.Contains(err.Error(), "VOICED_LLM_TIMEOUT") {
 		t.Fatalf("bad env duration: got %v", err)
+	}
+}
+
+func TestSIPSection(t *testing.T) {
+	yml := `
+tenants: [{id: demo, numbers: ["+4930123"]}]
+models: {tts: {backend: flite, voice: slt}}
+sip:
+  listen: 0.0.0.0:5080
+  rtp_ports: 30000-30099
+  record: false
+  trunks:
+    - {name: pbx, allow: [192.0.2.0/24, 198.51.100.7], tenant: demo}
+    - {name: carrier, username: voiced, register: {registrar: "sip:sip.example.net"}}
+`
+	cfg, err := Parse([]byte(yml), t.TempDir(), env(map[string]string{
+		"VOICED_TRUNK_CARRIER_PASSWORD": "s3cret",
+		"VOICED_SIP_LISTEN":             "0.0.0.0:5090",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.SIP
+	if lo, hi := s.RTPPortRange(); lo != 30000 || hi != 30099 {
+		t.Fatalf("rtp ports = %d-%d, want 30000-30099", lo, hi)
+	}
+	if s.Listen != "0.0.0.0:5090" || s.Recording() || s.MaxCalls != 200 {
+		t.Fatalf("sip = %+v", s)
+	}
+	if got := s.Trunks[0].AllowPrefixes(); len(got) != 2 || got[1].Bits() != 32 {
+		t.Fatalf("allow = %v, want two prefixes, the second a /32", got)
+	}
+	if s.Trunks[1].Password != "s3cret" {
+		t.Fatalf("trunk password from env = %q", s.Trunks[1].Password)
+	}
+	if tts := cfg.Models.TTS; !tts.Builtin() || tts.Locality != "local" {
+		t.Fatalf("tts = %+v, want built-in and local", tts)
 	}
 }

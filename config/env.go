@@ -9,13 +9,23 @@ import (
 
 // applyEnv overrides endpoint fields from VOICED_<ROLE>_<FIELD> variables,
 // the data directory from VOICED_DATA_DIR, the HTTP address from
-// VOICED_HTTP_ADDR, and adds tenant keys from VOICED_TENANT_<ID>_API_KEYS.
+// VOICED_HTTP_ADDR, the SIP address from VOICED_SIP_LISTEN, trunk passwords
+// from VOICED_TRUNK_<NAME>_PASSWORD, and adds tenant keys from VOICED_TENANT_<ID>_API_KEYS.
 func applyEnv(c *Config, lookup func(string) (string, bool)) error {
 	if v, ok := lookup("VOICED_DATA_DIR"); ok {
 		c.DataDir = v
 	}
 	if v, ok := lookup("VOICED_HTTP_ADDR"); ok {
 		c.HTTP.Addr = v
+	}
+	if v, ok := lookup("VOICED_SIP_LISTEN"); ok {
+		c.SIP.Listen = v
+	}
+	for i := range c.SIP.Trunks {
+		t := &c.SIP.Trunks[i]
+		if v, ok := lookup("VOICED_TRUNK_" + envName(t.Name) + "_PASSWORD"); ok {
+			t.Password = v
+		}
 	}
 	for _, r := range c.Models.Roles() {
 		if err := endpointEnv(r, lookup); err != nil {

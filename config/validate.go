@@ -44,6 +44,7 @@ func (c *Config) validate() error {
 		"reranker":   {"tei", "vllm"},
 		"llm":        {"openai", "azure"},
 		"small_llm":  {"openai", "azure"},
+		"tts":        {"flite"},
 	}
 	for _, r := range c.Models.Roles() {
 		c.validateEndpoint("models."+r.Name, *r.Endpoint, backends[r.Name], bad)
@@ -51,6 +52,7 @@ func (c *Config) validate() error {
 
 	seen := map[string]bool{}
 	keys := map[string]string{}
+	numbers := map[string]string{}
 	for i, t := range c.Tenants {
 		field := fmt.Sprintf("tenants[%d]", i)
 		if !tenantID.MatchString(t.ID) {
@@ -69,6 +71,12 @@ func (c *Config) validate() error {
 			}
 			keys[k] = t.ID
 		}
+		for _, n := range t.Numbers {
+			if other, ok := numbers[n]; ok || n == "" {
+				bad(field+".numbers", "%q is empty or also reaches tenant %q", n, other)
+			}
+			numbers[n] = t.ID
+		}
 		agents := map[string]bool{}
 		for j, a := range t.Agents {
 			af := fmt.Sprintf("%s.agents[%d]", field, j)
@@ -81,6 +89,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	c.SIP.validate(c, bad)
 	return errors.Join(errs...)
 }
 
@@ -91,6 +100,9 @@ func (c *Config) validateEndpoint(field string, e Endpoint, backends []string,
 	}
 	if !slices.Contains(backends, e.Backend) {
 		bad(field+".backend", "%q is not one of none, %s", e.Backend, strings.Join(backends, ", "))
+	}
+	if e.Builtin() {
+		return
 	}
 	u, err := url.Parse(e.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -68,9 +68,17 @@ vad_runtime() {
 	fi
 }
 
+# Native libraries the media path links against (G.722 from spandsp, Opus)
+# and the local speech synthesizer of the embedded default.
+runtime_packages=(pkg-config libspandsp-dev libopus-dev flite)
+# Real SIP peers the telephony tests call voiced with, and sox for test audio.
+test_packages=(sip-tester baresip-core sox)
+
 go_modules
 command -v npm >/dev/null || apt_packages nodejs npm
+apt_packages "${runtime_packages[@]}"
 vad_runtime
 if [ "${1:-}" = "test" ]; then
+	apt_packages "${test_packages[@]}"
 	node_client
 fi

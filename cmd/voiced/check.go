@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +20,7 @@ var egressOf = map[string]string{
 	"reranker":   "each question with its candidate passages",
 	"llm":        "system prompt, the current question (condensed), selected passages",
 	"small_llm":  "recent history for condensing; documents for context prefixes",
+	"tts":        "each sentence the agent speaks",
 }
 
 // check probes every configured endpoint without sending customer data and
@@ -49,7 +51,8 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !strings.HasPrefix(health, "ok") {
 			failed++
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\n", r.Name, ep.Backend, ep.URL, locality(ep), health)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, strings.TrimSpace(ep.Backend+" "+ep.URL),
+			locality(ep), health)
 	}
 	tw.Flush()
 
@@ -91,6 +94,13 @@ func fallbackNote(role string) string {
 // probe asks the server a question that carries no customer data: its
 // health route or its model list.
 func probe(ctx context.Context, e config.Endpoint) string {
+	if e.Builtin() {
+		path, err := exec.LookPath(e.Backend)
+		if err != nil {
+			return "missing: " + e.Backend + " is not installed (scripts/setup.sh installs it)"
+		}
+		return "ok (built-in, " + path + ")"
+	}
 	base := strings.TrimRight(e.URL, "/")
 	var url string
 	switch e.Backend {
