@@ -40,6 +40,9 @@ type Config struct {
 	// while it returns false (during start-up ingestion or draining).
 	Ready func() bool
 	Now   func() time.Time
+	// DataDir is the data directory; conversations name their recordings
+	// relative to it. Empty serves no recordings.
+	DataDir string
 }
 
 // Server is the HTTP handler of voiced.
@@ -73,6 +76,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(cfg.Registry)}
 	s.route("POST /v1/chat/completions", "chat", s.authed(s.handleChat))
 	s.route("GET /v1/models", "models", s.authed(s.handleModels))
+	s.route("GET /api/calls", "calls", s.authed(s.handleCalls))
+	s.route("GET /api/calls/{id}", "call", s.authed(s.handleCall))
+	s.route("GET /api/calls/{id}/recording", "recording", s.authed(s.handleRecording))
 	s.route("GET /healthz", "healthz", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
