@@ -15,18 +15,30 @@ trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "
 ln -s /usr/share/sip-tester "$work/pcap"
 sed "s/milliseconds=\"1000\"/milliseconds=\"$hold\"/" "$root/bench/sipp/uac_short.xml" > "$work/uac.xml"
 
-VOICED_DATA_DIR="$work/data" "$root/bin/voiced" serve --config "$root/configs/embedded.yaml" \
+# The embedded profile with room for the load: more calls and RTP ports.
+sed -e 's/max_calls: .*/max_calls: 5000/' -e 's/rtp_ports: .*/rtp_ports: 20000-39999/' \
+	-e "s#knowledge: \[demo\]#knowledge: [$root/configs/demo]#" \
+	"$root/configs/embedded.yaml" > "$work/voiced.yaml"
+
+VOICED_DATA_DIR="$work/data" "$root/bin/voiced" serve --config "$work/voiced.yaml" \
 	--http 127.0.0.1:18080 --sip 127.0.0.1:15060 2> "$work/voiced.log" &
 pid=$!
 until grep -q 'msg=ready' "$work/voiced.log"; do sleep 0.2; done
 
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+active() { curl -s http://127.0.0.1:18080/metrics | awk '/^voiced_sip_calls_active / {print $2}'; }
 hz=$(getconf CLK_TCK)
+rss0=$(rss)
+# Sample memory and concurrent calls while the load runs.
+(while kill -0 "$pid" 2>/dev/null; do echo "$(rss) $(active)"; sleep 0.5; done) > "$work/samples" &
+sampler=$!
 t0=$(ticks) s0=$(date +%s.%N)
 (cd "$work" && sipp 127.0.0.1:15060 -sf uac.xml -s demo -i 127.0.0.1 -p 15070 \
 	-mi 127.0.0.1 -mp 16000 -r "$rate" -m "$calls" -l $((rate * (hold + 500) / 1000 + 50)) \
 	-nostdin -timeout 300s -timeout_error -trace_stat -stf stat.csv) > "$work/sipp.out" 2>&1 || true
 t1=$(ticks) s1=$(date +%s.%N)
+kill "$sampler"
 
 stat=$(tail -1 "$work/stat.csv")
 field() { head -1 "$work/stat.csv" | tr ';' '\n' | grep -n "^$1\$" | cut -d: -f1; }
@@ -39,5 +51,8 @@ awk -v ok="$ok" -v failed="$failed" -v calls="$calls" -v rate="$rate" -v s0="$s0
 	printf "wall time: %.1f s, %.1f completed calls/s\n", wall, ok / wall
 	printf "voiced cpu: %.2f s, %.0f%% of one core, %.2f ms per call\n", cpu, 100 * cpu / wall, 1000 * cpu / ok
 }'
-echo "voiced peak rss: $(grep VmHWM "/proc/$pid/status" | awk '{print $2/1024 " MiB"}')"
+awk -v rss0="$rss0" '$2 > calls { calls = $2; rss = $1 } END {
+	printf "peak concurrent calls: %d, rss then %.0f MiB (%.0f MiB before the load), %.2f MiB per call\n",
+		calls, rss / 1024, rss0 / 1024, (rss - rss0) / 1024 / (calls ? calls : 1)
+}' "$work/samples"
 grep -c 'level=WARN\|level=ERROR' "$work/voiced.log" | sed 's/^/voiced warnings and errors: /'

@@ -38,12 +38,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startServer runs `voiced serve` with the embedded profile on a free port
+// startServer runs `voiced serve` with the embedded profile on free ports
 // and a fresh data directory, and returns its base URL once it is ready.
 func startServer(t *testing.T, dataDir string) string {
 	t.Helper()
+	return startVoiced(t, dataDir).base
+}
+
+// running is a started voiced: its HTTP base URL and SIP UDP address.
+type running struct {
+	base, sip string
+}
+
+// startVoiced runs `voiced serve` with the embedded profile, HTTP and SIP
+// on free ports and the given data directory, and waits until it is ready.
+func startVoiced(t *testing.T, dataDir string) running {
+	t.Helper()
 	cmd := exec.Command(binary, "serve", "--config", "../../configs/embedded.yaml",
-		"--data", dataDir, "--http", "127.0.0.1:0")
+		"--data", dataDir, "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -56,23 +68,27 @@ func startServer(t *testing.T, dataDir string) string {
 		}
 	})
 
-	addr := regexp.MustCompile(`msg="http listening" addr=(\S+)`)
+	httpAddr := regexp.MustCompile(`msg="http listening" addr=(\S+)`)
+	sipAddr := regexp.MustCompile(`msg="sip listening" udp=(\S+)`)
 	lines := bufio.NewScanner(stderr)
-	var base string
+	var r running
 	for lines.Scan() {
 		t.Log(lines.Text())
-		if m := addr.FindStringSubmatch(lines.Text()); m != nil {
-			base = "http://" + m[1]
+		if m := httpAddr.FindStringSubmatch(lines.Text()); m != nil {
+			r.base = "http://" + m[1]
+		}
+		if m := sipAddr.FindStringSubmatch(lines.Text()); m != nil {
+			r.sip = m[1]
 		}
 		if strings.Contains(lines.Text(), `msg=ready`) {
 			break
 		}
 	}
-	if base == "" {
+	if r.base == "" || r.sip == "" {
 		t.Fatal("voiced never became ready")
 	}
 	go io.Copy(io.Discard, stderr)
-	return base
+	return r
 }
 
 func TestOfficialGoClientStreamsFromDemoKnowledge(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -23,6 +24,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
 	c.register(fs)
 	httpAddr := fs.String("http", "", "HTTP listen `address` (default: the config's http.addr)")
+	sipAddr := fs.String("sip", "", "SIP UDP and TCP listen `address` (default: the config's sip.listen)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -32,6 +34,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *httpAddr != "" {
 		cfg.HTTP.Addr = *httpAddr
+	}
+	if *sipAddr != "" {
+		cfg.SIP.Listen = *sipAddr
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
@@ -49,7 +54,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var ready atomic.Bool
 	srv, err := web.New(web.Config{
 		Store: n.store, Engine: n.engine, Agents: n.agents, Logger: log, Registry: reg,
-		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: ready.Load,
+		MaxBodyBytes: cfg.HTTP.MaxBodyBytes, Ready: ready.Load, DataDir: cfg.DataDir,
 	})
 	if err != nil {
 		return err
@@ -69,20 +74,47 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		hs.Close()
 		return err
 	}
+	phone, err := n.startSIP(ctx, reg)
+	if err != nil {
+		hs.Close()
+		return err
+	}
+	udp, tcp := phone.server.Addrs()
+	log.Info("sip listening", "udp", udp, "tcp", tcp)
 	ready.Store(true)
 	log.Info("ready", "tenants", len(cfg.Tenants))
 
 	select {
 	case err := <-errc:
+		phone.server.Close()
+		phone.close()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	return drain(log, hs, phone, time.Duration(cfg.SIP.DrainGrace), &ready)
+}
+
+// drain stops taking new work and lets what runs finish: new calls get
+// 503 while running ones continue for up to grace, and HTTP requests in
+// flight complete.
+func drain(log *slog.Logger, hs *http.Server, phone *telephony, grace time.Duration,
+	ready *atomic.Bool) error {
 	ready.Store(false)
 	log.Info("draining")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("drain http: %w", err)
+
+	sipErr := make(chan error, 1)
+	go func() { sipErr <- phone.drain(ctx) }()
+	var errs []error
+	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("drain http: %w", err))
+	}
+	if err := <-sipErr; err != nil {
+		errs = append(errs, fmt.Errorf("drain sip: %w", err))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	log.Info("stopped")
 	return nil
