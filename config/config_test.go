@@ -83,6 +83,7 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"register needs sip uri", "sip: {trunks: [{name: t, allow: ['::1'], register: {registrar: x}}]}",
 			"sip.trunks[0].register.registrar"},
 		{"number twice", "tenants: [{id: a, numbers: ['100']}, {id: b, numbers: ['100']}]", "tenants[1].numbers"},
+		{"unknown codec", "sip: {codecs: [G729]}", "sip.codecs"},
 		{"tls incomplete", "sip: {tls: {listen: '127.0.0.1:5061'}}", "sip.tls"},
 	}
 	for _, tt := range tests {
@@ -139,6 +140,7 @@ models: {tts: {backend: flite, voice: slt}}
 sip:
   listen: 0.0.0.0:5080
   rtp_ports: 30000-30099
+  codecs: [G722, pcmu]
   record: false
   trunks:
     - {name: pbx, allow: [192.0.2.0/24, 198.51.100.7], tenant: demo}

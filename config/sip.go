@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,6 +22,10 @@ type SIP struct {
 	TLS SIPTLS `yaml:"tls"`
 	// RTPPorts is the media port range, "20000-20999" by default.
 	RTPPorts string `yaml:"rtp_ports"`
+	// Codecs are the audio codecs answered with, in order of preference;
+	// "opus, G722, PCMU, PCMA" by default. G.722 costs a tenth of Opus's
+	// CPU per call, so a node short of CPU may prefer it.
+	Codecs []string `yaml:"codecs"`
 	// MaxCalls bounds concurrent calls; past it INVITEs get 503.
 	MaxCalls int `yaml:"max_calls"`
 	// NoRTPTimeout ends a call whose peer stopped sending media.
@@ -125,6 +130,11 @@ func (s *SIP) validate(c *Config, bad func(field, format string, args ...any)) {
 		bad("sip.rtp_ports", "%v", err)
 	}
 	s.rtpMin, s.rtpMax = lo, hi
+	for _, name := range s.Codecs {
+		if !slices.ContainsFunc(sipCodecs, func(c string) bool { return strings.EqualFold(c, name) }) {
+			bad("sip.codecs", "%q is not one of %s", name, strings.Join(sipCodecs, ", "))
+		}
+	}
 	if s.MaxCalls < 0 || s.NoRTPTimeout < 0 || s.DrainGrace < 0 {
 		bad("sip", "max_calls, no_rtp_timeout and drain_grace must not be negative")
 	}
@@ -165,6 +175,9 @@ func (s *SIP) validate(c *Config, bad func(field, format string, args ...any)) {
 		}
 	}
 }
+
+// sipCodecs are the audio codecs voiced speaks over RTP.
+var sipCodecs = []string{"opus", "G722", "PCMU", "PCMA"}
 
 func parsePortRange(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, "-")

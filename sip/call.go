@@ -141,7 +141,12 @@ func (c *Call) SendDTMF(digit rune) error {
 func (c *Call) RecordingPath() string { return c.recPath }
 
 // Stats returns the counters of the call's RTP stream.
-func (c *Call) Stats() media.StreamStats { return c.stream.Stats() }
+func (c *Call) Stats() media.StreamStats {
+	if c.stream == nil {
+		return media.StreamStats{}
+	}
+	return c.stream.Stats()
+}
 
 // Done is closed when the call has ended and released its media.
 func (c *Call) Done() <-chan struct{} { return c.finished }

@@ -34,8 +34,11 @@ func (c *Call) run() {
 		c.sendBye()
 	}
 	c.srv.removeCall(c)
+	st := c.Stats()
 	c.log.Info("call ended", "reason", c.loop.end, "duration",
-		c.srv.cfg.Now().Sub(c.startedAt).Round(time.Millisecond), "stream_err", streamErr)
+		c.srv.cfg.Now().Sub(c.startedAt).Round(time.Millisecond), "stream_err", streamErr,
+		"rtp_in", st.PacketsIn, "rtp_out", st.PacketsOut, "rtp_lost", st.Lost,
+		"rtp_late", st.Late, "rtp_dropped", st.Dropped, "jitter", st.Jitter.Round(time.Microsecond))
 }
 
 // serve runs the loop until the call ends.

@@ -55,4 +55,6 @@ awk -v rss0="$rss0" '$2 > calls { calls = $2; rss = $1 } END {
 	printf "peak concurrent calls: %d, rss then %.0f MiB (%.0f MiB before the load), %.2f MiB per call\n",
 		calls, rss / 1024, rss0 / 1024, (rss - rss0) / 1024 / (calls ? calls : 1)
 }' "$work/samples"
-grep -c 'level=WARN\|level=ERROR' "$work/voiced.log" | sed 's/^/voiced warnings and errors: /'
+echo "voiced warnings and errors: $(grep -c 'level=WARN\|level=ERROR' "$work/voiced.log")"
+grep 'level=WARN\|level=ERROR' "$work/voiced.log" | sed 's/.*msg=//; s/ call_id=[^ ]*//' |
+	cut -c1-100 | sort | uniq -c | sort -rn | head -5

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +71,10 @@ func (n *node) startSIP(ctx context.Context, reg prometheus.Registerer) (*teleph
 			recordings: recordingsDir},
 		Logger: n.log, Registerer: reg,
 	}
+	if cfg.Codecs, err = codecs(s.Codecs); err != nil {
+		t.close()
+		return nil, err
+	}
 	if s.Recording() {
 		cfg.RecordingsDir = recordings
 	}
@@ -128,6 +133,24 @@ func trunks(in []config.Trunk) []sip.Trunk {
 		}
 	}
 	return out
+}
+
+// codecs maps the configured codec names to media's codecs; none means
+// media's own preference.
+func codecs(names []string) ([]media.Codec, error) {
+	var out []media.Codec
+	for _, name := range names {
+		rate := 8000
+		if strings.EqualFold(name, "opus") {
+			rate = 48000
+		}
+		c, ok := media.LookupCodec(name, rate)
+		if !ok {
+			return nil, fmt.Errorf("sip.codecs: %q is not supported", name)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // listenIP is the IP of a host:port listen address, for binding RTP ports
