@@ -60,7 +60,9 @@ func listCalls(t *testing.T, base string) []callSummary {
 	return list.Data
 }
 
-func getJSON(t *testing.T, url string, v any) {
+// adminGet fetches url with the demo tenant's key and fails the test on
+// any status but 200.
+func adminGet(t *testing.T, url string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Authorization", "Bearer demo-key")
@@ -68,10 +70,17 @@ func getJSON(t *testing.T, url string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
+		resp.Body.Close()
 		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
+	return resp
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp := adminGet(t, url)
+	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -87,16 +96,8 @@ func downloadRecording(t *testing.T, base string, c callSummary) *media.WAV {
 	if strings.HasPrefix(url, "/") {
 		url = base + url
 	}
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer demo-key")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := adminGet(t, url)
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
 	w, err := media.ReadWAV(resp.Body)
 	if err != nil {
 		t.Fatalf("recording of %s: %v", c.ID, err)
