@@ -70,7 +70,7 @@ vad_runtime() {
 
 # Native libraries the media path links against (G.722 from spandsp, Opus)
 # and the local speech synthesizer and recognizer of the embedded default.
-runtime_packages=(pkg-config libspandsp-dev libopus-dev flite libpocketsphinx-dev pocketsphinx-en-us)
+runtime_packages=(pkg-config libspandsp-dev libopus-dev flite espeak-ng libpocketsphinx-dev pocketsphinx-en-us)
 # Real SIP peers the telephony tests call voiced with, and sox for test audio.
 test_packages=(sip-tester baresip-core sox)
 

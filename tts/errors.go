@@ -16,4 +16,6 @@ var (
 	ErrUnsupportedLanguage = errors.New("tts: unsupported language")
 	// ErrStreamClosed is returned by Read after Close.
 	ErrStreamClosed = errors.New("tts: stream closed")
+	// ErrTextClosed is returned by TextStream.WriteText after CloseText.
+	ErrTextClosed = errors.New("tts: text stream closed for writing")
 )

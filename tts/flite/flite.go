@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/voiced/voiced/media"
 	"github.com/voiced/voiced/tts"
@@ -150,12 +149,7 @@ func (s *Synthesizer) check(req tts.Request) (text, voice string, err error) {
 		return "", "", fmt.Errorf("flite: %d bytes of text, at most %d: %w", len(req.Text),
 			MaxTextBytes, tts.ErrTextTooLong)
 	}
-	text = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(req.Text, " ")))
+	text = strings.TrimSpace(tts.SanitizeText(req.Text))
 	if text == "" {
 		return "", "", fmt.Errorf("flite: %w", tts.ErrEmptyText)
 	}
