@@ -49,6 +49,9 @@ type Models struct {
 	Reranker   Endpoint `yaml:"reranker"`
 	LLM        Endpoint `yaml:"llm"`
 	SmallLLM   Endpoint `yaml:"small_llm"`
+	// ASR transcribes callers; "sphinx" is the built-in local recognizer of
+	// the embedded default.
+	ASR Endpoint `yaml:"asr"`
 	// TTS speaks the agent's words; "flite" is the built-in local
 	// synthesizer of the embedded default.
 	TTS Endpoint `yaml:"tts"`
@@ -85,7 +88,7 @@ type Endpoint struct {
 
 // builtinBackends run inside the voiced process or as a local program, so
 // they have no URL and are always local.
-var builtinBackends = map[string]bool{"flite": true}
+var builtinBackends = map[string]bool{"flite": true, "espeak": true, "sphinx": true}
 
 // Builtin reports whether the endpoint is a built-in local backend.
 func (e Endpoint) Builtin() bool { return builtinBackends[e.Backend] }
@@ -254,6 +257,7 @@ func (m *Models) Roles() []Role {
 		{"reranker", &m.Reranker},
 		{"llm", &m.LLM},
 		{"small_llm", &m.SmallLLM},
+		{"asr", &m.ASR},
 		{"tts", &m.TTS},
 	}
 }

@@ -74,6 +74,8 @@ func TestErrorsNameTheField(t *testing.T) {
 			"{backend: openai, url: 'http://x', locality: external, region: eu}}", "needs a local"},
 		{"not yaml", "models: [", "invalid YAML"},
 		{"bad tts backend", "models: {tts: {backend: say}}", "models.tts.backend"},
+		{"external asr", "models: {asr: {backend: qwen, url: 'http://x', locality: external, region: eu}}",
+			"models.asr.locality"},
 		{"bad sip listen", "sip: {listen: nowhere}", "sip.listen"},
 		{"bad rtp range", "sip: {rtp_ports: 30000-20000}", "sip.rtp_ports"},
 		{"bad allow", "sip: {trunks: [{name: t, allow: [10.0.0.300]}]}", "sip.trunks[0].allow"},

@@ -44,10 +44,15 @@ func (c *Config) validate() error {
 		"reranker":   {"tei", "vllm"},
 		"llm":        {"openai", "azure"},
 		"small_llm":  {"openai", "azure"},
-		"tts":        {"flite"},
+		"asr":        {"sphinx", "qwen", "openai", "mlx"},
+		"tts":        {"flite", "espeak", "qwen", "mlx"},
 	}
 	for _, r := range c.Models.Roles() {
 		c.validateEndpoint("models."+r.Name, *r.Endpoint, backends[r.Name], bad)
+	}
+	if c.Models.ASR.Enabled() && c.Models.ASR.Locality == "external" {
+		// The egress policy: callers' audio never leaves the perimeter.
+		bad("models.asr.locality", "must be local: a recognizer receives callers' voices")
 	}
 
 	seen := map[string]bool{}

@@ -20,6 +20,7 @@ var egressOf = map[string]string{
 	"reranker":   "each question with its candidate passages",
 	"llm":        "system prompt, the current question (condensed), selected passages",
 	"small_llm":  "recent history for condensing; documents for context prefixes",
+	"asr":        "callers' audio, one utterance at a time (never external)",
 	"tts":        "each sentence the agent speaks",
 }
 

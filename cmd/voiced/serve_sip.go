@@ -14,8 +14,6 @@ import (
 	"github.com/voiced/voiced/config"
 	"github.com/voiced/voiced/media"
 	"github.com/voiced/voiced/sip"
-	"github.com/voiced/voiced/tts"
-	"github.com/voiced/voiced/tts/flite"
 )
 
 // recordingsDir is where call recordings live, relative to the data
@@ -93,20 +91,6 @@ func (n *node) startSIP(ctx context.Context, reg prometheus.Registerer) (*teleph
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	return t, nil
-}
-
-// synthesizer builds the configured TTS backend behind a cache, so that a
-// greeting is synthesized once, not on every call.
-func (n *node) synthesizer() (tts.Synthesizer, error) {
-	e := n.cfg.Models.TTS
-	if !e.Enabled() {
-		return nil, nil
-	}
-	s, err := flite.New(flite.Config{Voice: e.Voice, Timeout: time.Duration(e.Timeout)})
-	if err != nil {
-		return nil, fmt.Errorf("tts: %w", err)
-	}
-	return tts.NewCache(tts.CacheConfig{Synthesizer: s})
 }
 
 // drain lets running calls finish within the configured grace, then stops
