@@ -132,6 +132,9 @@ type Agent struct {
 	Language     string `yaml:"language"`
 	// Style is "concise" (voice-friendly, the default) or "detailed".
 	Style string `yaml:"style"`
+	// TransferTarget is the SIP URI a caller is transferred to when they
+	// ask for a person or press 0; empty offers no transfer.
+	TransferTarget string `yaml:"transfer_target"`
 }
 
 // Duration is a time.Duration written as "1.5s" in YAML.

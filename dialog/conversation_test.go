@@ -133,3 +133,22 @@ func TestContinuationWithSQLite(t *testing.T) {
 		t.Errorf("got %d turns (err %v), want 4", len(turns), err)
 	}
 }
+
+func TestReplyNoRecord(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	req := ask("When are you open on Saturday?")
+	req.NoRecord, req.ConversationID = true, "call-7"
+	res, _ := h.reply(t, req)
+
+	if res.ConversationID != "call-7" {
+		t.Errorf("got conversation %q, want the request's %q", res.ConversationID, "call-7")
+	}
+	if got, _ := h.store.Conversations(context.Background(), "acme", 10); len(got) != 0 {
+		t.Errorf("got %d conversations stored, want none", len(got))
+	}
+	for _, k := range []string{"retrieval", "llm_first_token", "total"} {
+		if _, ok := res.Latency[k]; !ok {
+			t.Errorf("got latency %v, want key %q", res.Latency, k)
+		}
+	}
+}

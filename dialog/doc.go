@@ -16,6 +16,19 @@
 // whose locality is "external" receives the system prompt, the selected
 // passages and the standalone question, never the conversation history.
 //
+// Voice is the turn controller of a phone or browser call. The transport
+// pushes the caller's audio (PushAudio, from its media clock) and key
+// presses (PushDTMF) and offers a Line: the playout queue, transfer and
+// hang-up. On one event loop (Run), Voice runs the speech detector,
+// streams each utterance into a recognizer from its pre-roll on, asks for
+// a speculative transcript at every pause, ends the turn after a silence
+// that depends on what the caller said so far, and speaks the answer
+// sentence by sentence while the model still writes. Caller speech over
+// the agent pauses its audio at once; words beyond a backchannel make it
+// an interruption (the answer is flushed and only what was heard is
+// kept), anything else resumes it. Every turn is stored with its
+// latencies, stamped on the call's recording timeline.
+//
 // The package llmtest provides a scriptable fake OpenAI-compatible server
 // for tests, including the protocol's odd corners and its failures.
 package dialog

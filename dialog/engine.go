@@ -95,7 +95,7 @@ type turn struct {
 
 // Reply answers the last user message of req, streaming the answer's text
 // through onDelta (which may be nil) as it is produced, and records the
-// turn in the conversation store.
+// turn in the conversation store unless req.NoRecord is set.
 //
 // Reply fails before answering for an invalid request (ErrNoUserMessage,
 // ErrEmptyMessage, ErrInvalidRole, ErrNoTenant), when ctx ends, or when
@@ -130,6 +130,11 @@ func (e *Engine) Reply(ctx context.Context, req Request, onDelta func(delta stri
 		"retrieval":       millis(retrieval),
 		"llm_first_token": millis(ans.firstToken),
 		"total":           millis(e.now().Sub(start)),
+	}
+	res.Latency = latency
+	if req.NoRecord {
+		res.ConversationID = req.ConversationID
+		return res, nil
 	}
 	res.ConversationID, err = e.record(ctx, t, res, latency)
 	if err != nil {

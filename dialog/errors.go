@@ -78,3 +78,10 @@ func (e *LLMError) Unwrap() error { return e.Err }
 func (e *LLMError) Retryable() bool {
 	return e.kind == kindConnect || e.kind == kindServer
 }
+
+// ErrVoiceConfig is returned by NewVoice for a VoiceConfig that lacks a
+// required part; the message names it.
+var ErrVoiceConfig = errors.New("voice config incomplete")
+
+// ErrVoiceRunning is returned by Run when the Voice runs already or ran.
+var ErrVoiceRunning = errors.New("voice controller runs only once")

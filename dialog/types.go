@@ -44,6 +44,10 @@ type Agent struct {
 	Language string
 	// Style is StyleConcise (the default) or StyleDetailed.
 	Style string
+	// TransferTarget is where a voice call is transferred when the caller
+	// asks for a human (a SIP or tel URI, or a number); empty offers no
+	// transfer.
+	TransferTarget string
 }
 
 // Message is one message of a chat history, as OpenAI clients send it.
@@ -69,6 +73,10 @@ type Request struct {
 	// Tools are offered to the LLMs in addition to the built-in
 	// search_knowledge_base tool (for example transfer or end call).
 	Tools []Tool
+	// NoRecord leaves recording the turn to the caller. The voice path
+	// sets it: it stores only what the caller heard of the answer, with
+	// timestamps aligned to the call's recording.
+	NoRecord bool
 }
 
 // Result is the outcome of one Reply.
@@ -87,6 +95,9 @@ type Result struct {
 	// every request of the answer, or an estimate for extractive answers.
 	PromptTokens     int
 	CompletionTokens int
+	// Latency holds the turn's stage durations in milliseconds
+	// ("retrieval", "llm_first_token", "total"), as stored with the turn.
+	Latency map[string]float64
 }
 
 // Tool is a function the LLM may call. Call's result text goes back to the

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/voiced/voiced/asr/sphinx"
 	"github.com/voiced/voiced/config"
 )
 
@@ -74,6 +76,26 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// probeBuiltin checks that a built-in backend's program or model files
+// are installed.
+func probeBuiltin(backend string) string {
+	var path string
+	var err error
+	switch backend {
+	case "sphinx":
+		path = sphinx.DefaultModelDir
+		_, err = os.Stat(path)
+	case "espeak":
+		path, err = exec.LookPath("espeak-ng")
+	default:
+		path, err = exec.LookPath(backend)
+	}
+	if err != nil {
+		return "missing: " + backend + " is not installed (scripts/setup.sh installs it)"
+	}
+	return "ok (built-in, " + path + ")"
+}
+
 func locality(e config.Endpoint) string {
 	if e.Locality == "external" {
 		return "external (" + e.Region + ")"
@@ -96,11 +118,7 @@ func fallbackNote(role string) string {
 // health route or its model list.
 func probe(ctx context.Context, e config.Endpoint) string {
 	if e.Builtin() {
-		path, err := exec.LookPath(e.Backend)
-		if err != nil {
-			return "missing: " + e.Backend + " is not installed (scripts/setup.sh installs it)"
-		}
-		return "ok (built-in, " + path + ")"
+		return probeBuiltin(e.Backend)
 	}
 	base := strings.TrimRight(e.URL, "/")
 	var url string

@@ -9,23 +9,33 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/voiced/voiced/asr"
 	"github.com/voiced/voiced/config"
+	"github.com/voiced/voiced/dialog"
 	"github.com/voiced/voiced/media"
 	"github.com/voiced/voiced/sip"
 	"github.com/voiced/voiced/store"
 	"github.com/voiced/voiced/tts"
+	"github.com/voiced/voiced/vad"
 )
 
 // phone answers SIP calls for the configured tenants. It routes dialled
-// numbers to tenants, keeps each call's conversation in the store and,
-// until the voice pipeline listens to the caller, speaks the agent's
-// greeting while the call is recorded.
+// numbers to tenants, keeps each call's conversation in the store and runs
+// the voice pipeline on it: listen, transcribe, answer, speak. Without a
+// recognizer or voice activity detector a call only hears the greeting.
 type phone struct {
-	cfg   *config.Config
-	store store.Store
-	tts   tts.Synthesizer // nil: calls are answered silently
-	log   *slog.Logger
-	now   func() time.Time
+	cfg    *config.Config
+	store  store.Store
+	engine dialog.Replier
+	agents func(tenantID string) []dialog.Agent
+	tts    tts.Synthesizer // nil: calls are answered silently
+	asr    asr.Recognizer  // nil: calls are not listened to
+	vad    *vad.Model      // nil: calls are not listened to
+	log    *slog.Logger
+	reg    prometheus.Registerer
+	now    func() time.Time
 	// recordings is the recordings folder relative to the data directory.
 	recordings string
 }
@@ -57,8 +67,8 @@ func normalizeNumber(s string) string {
 	return strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "").Replace(s)
 }
 
-// ServeCall records the call as a conversation, plays the greeting and
-// waits for the call to end.
+// ServeCall records the call as a conversation and runs the voice
+// pipeline on it until the call ends.
 func (p *phone) ServeCall(ctx context.Context, c *sip.Call) {
 	route := c.Route()
 	log := p.log.With("call_id", c.ID(), "tenant", route.Tenant)
@@ -78,39 +88,71 @@ func (p *phone) ServeCall(ctx context.Context, c *sip.Call) {
 		}
 	}()
 
-	if text := p.agent(route).Greeting; text != "" && p.tts != nil {
-		if err := p.speak(ctx, c, text); err != nil {
-			log.Warn("greeting not played", "err", err)
-		} else {
-			p.appendTurn(ctx, log, conv.ID, store.Turn{Role: "assistant", Text: text, Mode: "greeting"})
-		}
+	agent := p.agent(route)
+	if p.asr == nil || p.vad == nil || p.tts == nil {
+		p.greetOnly(ctx, c, log, agent)
+		return
 	}
+	v, err := dialog.NewVoice(dialog.VoiceConfig{
+		Line: c, Replier: p.engine, Recognizer: p.asr, Synthesizer: p.tts,
+		NewDetector: func() (dialog.SpeechDetector, error) {
+			return vad.NewDetector(p.vad, vad.Config{})
+		},
+		Store: p.store, TenantID: route.Tenant, Agent: agent, ConversationID: conv.ID,
+		Channel: "sip", CallStart: c.StartedAt(), Logger: log, Registerer: p.reg,
+	})
+	if err != nil {
+		log.Warn("voice pipeline not started, greeting only", "err", err)
+		p.greetOnly(ctx, c, log, agent)
+		return
+	}
+	c.SetAudioSink(v.PushAudio)
+	defer c.SetAudioSink(nil)
+	go forwardDTMF(ctx, c.DTMF(), v.PushDTMF)
+	if err := v.Run(ctx); err != nil {
+		log.Warn("voice pipeline ended", "err", err)
+	}
+}
+
+// forwardDTMF hands the call's key presses to the pipeline until ctx ends.
+func forwardDTMF(ctx context.Context, digits <-chan rune, push func(rune)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case d := <-c.DTMF():
-			log.Debug("dtmf", "digit", string(d))
+		case d := <-digits:
+			push(d)
 		}
 	}
 }
 
-// agent returns the configuration of the agent a call was routed to.
-func (p *phone) agent(r sip.Route) config.Agent {
-	for _, t := range p.cfg.Tenants {
-		for _, a := range t.Agents {
-			if t.ID == r.Tenant && a.Name == r.Agent {
-				return a
-			}
+// agent returns the dialog agent a call was routed to.
+func (p *phone) agent(r sip.Route) dialog.Agent {
+	for _, a := range p.agents(r.Tenant) {
+		if a.Name == r.Agent {
+			return a
 		}
 	}
-	return config.Agent{}
+	return dialog.Agent{Name: r.Agent}
 }
 
-// speak synthesizes text and queues it on the call at the pipeline rate.
-func (p *phone) speak(ctx context.Context, c *sip.Call, text string) error {
-	lang := p.agent(c.Route()).Language
-	stream, err := p.tts.Synthesize(ctx, tts.Request{Text: text, Language: lang})
+// greetOnly plays the greeting and keeps the call open without listening:
+// what a call gets when no recognizer or voice activity detector works.
+func (p *phone) greetOnly(ctx context.Context, c *sip.Call, log *slog.Logger, agent dialog.Agent) {
+	if agent.Greeting != "" && p.tts != nil {
+		if err := p.speak(ctx, c, agent); err != nil {
+			log.Warn("greeting not played", "err", err)
+		} else {
+			p.appendTurn(ctx, log, c.ID(), store.Turn{Role: "assistant", Text: agent.Greeting,
+				Mode: dialog.ModeGreeting})
+		}
+	}
+	<-ctx.Done()
+}
+
+// speak synthesizes the agent's greeting and queues it at the pipeline rate.
+func (p *phone) speak(ctx context.Context, c *sip.Call, agent dialog.Agent) error {
+	stream, err := p.tts.Synthesize(ctx, tts.Request{Text: agent.Greeting, Language: agent.Language})
 	if err != nil {
 		return err
 	}

@@ -179,12 +179,14 @@ func TestSippCallsWithMedia(t *testing.T) {
 	}
 }
 
-// TestBaresipCallIsRecordedInStereo calls the demo tenant with baresip over
-// G.722, playing a question synthesized by flite. The call's recording
-// must hold that question on the left and the greeting on the right, each
-// about as long as the audio that was played, and baresip must have heard
-// the greeting.
-func TestBaresipCallIsRecordedInStereo(t *testing.T) {
+// TestBaresipAsksAndIsAnswered is a whole call of the embedded default:
+// baresip dials over G.722 and, after the greeting, asks a question
+// synthesized by flite. The local recognizer transcribes it, the
+// extractive engine answers from the demo knowledge base and flite speaks
+// the answer. The stored transcript holds the greeting, the question and
+// the answer; the stereo recording holds the question on the left and the
+// greeting and then the answer on the right; baresip heard both.
+func TestBaresipAsksAndIsAnswered(t *testing.T) {
 	baresip := needPeer(t, "baresip")
 	flite := needPeer(t, "flite")
 	v := startVoiced(t, t.TempDir())
@@ -196,54 +198,99 @@ func TestBaresipCallIsRecordedInStereo(t *testing.T) {
 	greeting := filepath.Join(work, "greeting.wav")
 	say(t, flite, demoGreeting(t), greeting)
 	greetingSeconds := activeSeconds(readWAVFile(t, greeting).Samples)
-	// baresip hangs up when its file ends: the silence after the question
-	// keeps the call up until the whole greeting has played.
+	// The caller waits for the greeting to end, asks, and stays on the line
+	// for the answer: baresip hangs up when its file ends.
+	const askAt = 6.0
 	padded := filepath.Join(work, "caller.wav")
-	if out, err := exec.Command(needPeer(t, "sox"), question, padded, "pad", "0.5", "8").
-		CombinedOutput(); err != nil {
+	if out, err := exec.Command(needPeer(t, "sox"), question, padded, "pad",
+		fmt.Sprint(askAt), "12").CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v\n%s", err, out)
 	}
 
-	cfg := filepath.Join(work, "cfg")
-	rec := filepath.Join(work, "rec")
-	os.MkdirAll(cfg, 0o755)
-	os.MkdirAll(rec, 0o755)
-	writeFile(t, filepath.Join(cfg, "config"), fmt.Sprintf(baresipConfig,
-		freeUDPPort(t), padded, rec))
-	writeFile(t, filepath.Join(cfg, "accounts"),
-		"<sip:tester@127.0.0.1>;regint=0;audio_codecs=G722/16000/1\n")
-
-	cmd := exec.Command(baresip, "-f", cfg, "-e", "/dial sip:demo@"+v.sip, "-t", "14")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("baresip: %v\n%s", err, tail(out, 3000))
-	}
-	t.Logf("baresip:\n%s", tail(out, 1500))
+	rec := runBaresip(t, baresip, v.sip, padded, "G722/16000/1", 24)
 
 	calls := waitForCalls(t, v.base, 1)
 	left, right := channels(downloadRecording(t, v.base, calls[0]))
-	callerSpoke, agentSpoke := activeSeconds(left), activeSeconds(right)
-	t.Logf("recording %.2f s: caller spoke %.2f s (question %.2f s), agent %.2f s (greeting %.2f s)",
-		seconds(len(left)), callerSpoke, questionSeconds, agentSpoke, greetingSeconds)
-	if math.Abs(callerSpoke-questionSeconds) > 0.6 {
-		t.Errorf("caller channel has %.2f s of speech, want the question's %.2f s",
-			callerSpoke, questionSeconds)
+	asked, askedEnd := firstActive(left), lastActive(left)
+	greeted := activeSeconds(right[:int(askAt*media.PipelineRate)])
+	answered := activeSeconds(right[min(len(right), int(askedEnd*media.PipelineRate)):])
+	answerAt := firstActive(right[min(len(right), int(askedEnd*media.PipelineRate)):])
+	t.Logf("recording %.2f s: question %.2f-%.2f s (%.2f s, flite %.2f s); greeting %.2f s "+
+		"(flite %.2f s); answer %.2f s starting %.2f s after the question",
+		seconds(len(left)), asked, askedEnd, activeSeconds(left), questionSeconds, greeted,
+		greetingSeconds, answered, answerAt)
+	if math.Abs(activeSeconds(left)-questionSeconds) > 0.6 || math.Abs(asked-askAt) > 1 {
+		t.Errorf("caller channel: %.2f s of speech from %.2f s, want the question's %.2f s at %.1f s",
+			activeSeconds(left), asked, questionSeconds, askAt)
 	}
-	if math.Abs(agentSpoke-greetingSeconds) > 0.6 {
-		t.Errorf("agent channel has %.2f s of speech, want the greeting's %.2f s",
-			agentSpoke, greetingSeconds)
+	if math.Abs(greeted-greetingSeconds) > 0.6 {
+		t.Errorf("agent channel has %.2f s of greeting, want %.2f s", greeted, greetingSeconds)
 	}
-	if first := firstActive(right); first > 1.5 {
-		t.Errorf("greeting starts %.2f s into the call, want it at once", first)
+	if answered < 1 || answerAt > 6 {
+		t.Errorf("agent channel has %.2f s of speech %.2f s after the question, want an answer",
+			answered, answerAt)
+	}
+
+	turns := callTurns(t, v.base, calls[0].ID)
+	for _, tn := range turns {
+		t.Logf("%s: %q %v", tn.Role, tn.Text, tn.Latency)
+	}
+	if len(turns) != 3 || turns[0].Role != "assistant" || turns[1].Role != "user" ||
+		turns[2].Role != "assistant" {
+		t.Fatalf("turns = %+v, want greeting, question, answer", turns)
+	}
+	if !strings.Contains(strings.ToLower(turns[1].Text), "saturday") {
+		t.Errorf("question transcribed as %q, want it to name Saturday", turns[1].Text)
+	}
+	checkDemoAnswer(t, turns[2].Text)
+	if _, ok := turns[2].Latency["voice_to_voice"]; !ok {
+		t.Errorf("answer latencies %v lack voice_to_voice", turns[2].Latency)
 	}
 
 	heard, _ := filepath.Glob(filepath.Join(rec, "dump-*-dec.wav"))
 	if len(heard) != 1 {
 		t.Fatalf("baresip wrote %v, want one dump of the audio it received", heard)
 	}
-	if got := activeSeconds(readWAVFile(t, heard[0]).Samples); math.Abs(got-greetingSeconds) > 0.6 {
-		t.Errorf("baresip heard %.2f s of speech, want the greeting's %.2f s", got, greetingSeconds)
+	if got := activeSeconds(readWAVFile(t, heard[0]).Samples); math.Abs(got-activeSeconds(right)) > 0.6 {
+		t.Errorf("baresip heard %.2f s of speech, want the agent's %.2f s", got, activeSeconds(right))
 	}
+}
+
+// runBaresip dials voiced at sipAddr with baresip, playing caller (a WAV)
+// as the microphone over codec, and returns the folder where baresip
+// dumped what it received.
+func runBaresip(t *testing.T, baresip, sipAddr, caller, codec string, limit int) string {
+	t.Helper()
+	work := t.TempDir()
+	cfg := filepath.Join(work, "cfg")
+	rec := filepath.Join(work, "rec")
+	os.MkdirAll(cfg, 0o755)
+	os.MkdirAll(rec, 0o755)
+	writeFile(t, filepath.Join(cfg, "config"), fmt.Sprintf(baresipConfig,
+		freeUDPPort(t), caller, rec))
+	writeFile(t, filepath.Join(cfg, "accounts"),
+		"<sip:tester@127.0.0.1>;regint=0;audio_codecs="+codec+"\n")
+
+	cmd := exec.Command(baresip, "-f", cfg, "-e", "/dial sip:demo@"+sipAddr, "-t", fmt.Sprint(limit))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("baresip: %v\n%s", err, tail(out, 3000))
+	}
+	return rec
+}
+
+// turn is one entry of a call's turns in GET /api/calls/{id}.
+type turn struct {
+	Role    string
+	Text    string
+	Latency map[string]float64
+}
+
+func callTurns(t *testing.T, base, id string) []turn {
+	t.Helper()
+	var call struct{ Turns []turn }
+	getJSON(t, base+"/api/calls/"+id, &call)
+	return call.Turns
 }
 
 // say synthesizes text into a 16 kHz WAV with flite's slt voice, the voice
@@ -327,6 +374,17 @@ func activeSeconds(pcm []int16) float64 {
 		}
 	}
 	return float64(active) * media.FrameDuration.Seconds()
+}
+
+// lastActive is when pcm last has a frame above -45 dBFS, in seconds.
+func lastActive(pcm []int16) float64 {
+	n := media.SamplesPerFrame(media.PipelineRate)
+	for i := len(pcm) / n * n; i >= n; i -= n {
+		if rmsDB(pcm[i-n:i]) > -45 {
+			return seconds(i)
+		}
+	}
+	return math.Inf(-1)
 }
 
 // firstActive is when pcm first has a frame above -45 dBFS, in seconds.

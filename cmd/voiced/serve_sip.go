@@ -24,6 +24,7 @@ const recordingsDir = "recordings"
 // the SIP server with its calls.
 type telephony struct {
 	server *sip.Server
+	phone  *phone
 	stop   context.CancelFunc
 	done   chan struct{} // closed when the media clock has stopped
 }
@@ -48,13 +49,13 @@ func (n *node) startSIP(ctx context.Context, reg prometheus.Registerer) (*teleph
 	if err != nil {
 		return nil, fmt.Errorf("rtp ports: %w", err)
 	}
-	synth, err := n.synthesizer()
+	handler, err := n.newPhone(ctx, reg)
 	if err != nil {
 		return nil, err
 	}
 
 	clockCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	t := &telephony{stop: stop, done: make(chan struct{})}
+	t := &telephony{phone: handler, stop: stop, done: make(chan struct{})}
 	clock := media.NewClock()
 	go func() {
 		defer close(t.done)
@@ -65,9 +66,8 @@ func (n *node) startSIP(ctx context.Context, reg prometheus.Registerer) (*teleph
 		Listen: s.Listen, Ports: ports, Clock: clock, Metrics: media.NewMetrics(reg),
 		MaxCalls: s.MaxCalls, NoRTPTimeout: time.Duration(s.NoRTPTimeout),
 		DrainGrace: time.Duration(s.DrainGrace), Trunks: trunks(s.Trunks),
-		Handler: &phone{cfg: n.cfg, store: n.store, tts: synth, log: n.log, now: time.Now,
-			recordings: recordingsDir},
-		Logger: n.log, Registerer: reg,
+		Handler: handler,
+		Logger:  n.log, Registerer: reg,
 	}
 	if cfg.Codecs, err = codecs(s.Codecs); err != nil {
 		t.close()
@@ -104,6 +104,7 @@ func (t *telephony) drain(ctx context.Context) error {
 func (t *telephony) close() {
 	t.stop()
 	<-t.done
+	t.phone.close()
 }
 
 func trunks(in []config.Trunk) []sip.Trunk {

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/voiced/voiced/asr"
 	asropenai "github.com/voiced/voiced/asr/openai"
@@ -13,7 +16,55 @@ import (
 	"github.com/voiced/voiced/tts/espeak"
 	"github.com/voiced/voiced/tts/flite"
 	ttsqwen "github.com/voiced/voiced/tts/qwen"
+	"github.com/voiced/voiced/vad"
 )
+
+// newPhone builds the call handler with the voice pipeline's parts. A part
+// that cannot start (no ONNX Runtime, no recognizer configured) leaves
+// calls with the greeting only, and says so.
+func (n *node) newPhone(ctx context.Context, reg prometheus.Registerer) (*phone, error) {
+	p := &phone{cfg: n.cfg, store: n.store, engine: n.engine, agents: n.agents, log: n.log,
+		reg: reg, now: time.Now, recordings: recordingsDir}
+	var err error
+	if p.tts, err = n.synthesizer(); err != nil {
+		return nil, err
+	}
+	if p.asr, err = n.recognizer(ctx); err != nil {
+		return nil, err
+	}
+	p.vad, err = loadVAD()
+	if err != nil {
+		n.log.Warn("voice activity detection unavailable: calls hear the greeting only", "err", err)
+	}
+	if p.asr == nil {
+		n.log.Warn("no models.asr configured: calls hear the greeting only")
+	}
+	return p, nil
+}
+
+// loadVAD loads ONNX Runtime and the Silero model, from VOICED_ORT_LIB and
+// VOICED_VAD_MODEL or the .cache folder scripts/setup.sh fills.
+func loadVAD() (*vad.Model, error) {
+	lib, err := vad.LocateLibrary()
+	if err != nil {
+		return nil, err
+	}
+	model, err := vad.LocateModel()
+	if err != nil {
+		return nil, err
+	}
+	return vad.NewModel(vad.ModelConfig{LibraryPath: lib, ModelPath: model})
+}
+
+// close releases the pipeline's models.
+func (p *phone) close() {
+	if c, ok := p.asr.(io.Closer); ok {
+		c.Close()
+	}
+	if p.vad != nil {
+		p.vad.Close()
+	}
+}
 
 // synthesizer builds the configured TTS backend behind a cache, so that
 // texts spoken on every call (greetings, re-prompts) are synthesized once.

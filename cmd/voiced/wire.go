@@ -136,7 +136,8 @@ func (n *node) agents(tenantID string) []dialog.Agent {
 		out := make([]dialog.Agent, len(t.Agents))
 		for i, a := range t.Agents {
 			out[i] = dialog.Agent{Name: a.Name, SystemPrompt: a.SystemPrompt,
-				Greeting: a.Greeting, Language: a.Language, Style: a.Style}
+				Greeting: a.Greeting, Language: a.Language, Style: a.Style,
+				TransferTarget: a.TransferTarget}
 		}
 		return out
 	}
