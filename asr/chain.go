@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/voiced/voiced/internal/breaker"
 )
 
 // Defaults of ChainConfig.
 const (
 	// DefaultThreshold is how many consecutive failures open a breaker.
-	DefaultThreshold = 3
+	DefaultThreshold = breaker.DefaultThreshold
 	// DefaultCooldown is how long an open breaker skips its backend.
-	DefaultCooldown = 30 * time.Second
+	DefaultCooldown = breaker.DefaultCooldown
 )
 
 // ChainConfig configures a Chain. Every field but Recognizers has a usable
@@ -37,19 +38,8 @@ type ChainConfig struct {
 // success closes the breaker. Failures caused by the caller's context do
 // not count.
 type Chain struct {
-	recs      []Recognizer
-	threshold int
-	cooldown  time.Duration
-	now       func() time.Time
-
-	mu       sync.Mutex // guards breakers
-	breakers []breaker
-}
-
-// breaker is the state of one recognizer.
-type breaker struct {
-	failures  int       // consecutive failures
-	openUntil time.Time // skipped before this instant
+	recs     []Recognizer
+	breakers *breaker.Set
 }
 
 // NewChain returns a chain over cfg.Recognizers.
@@ -62,18 +52,8 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 			return nil, fmt.Errorf("%w: chain recognizer %d is nil", ErrBadConfig, i)
 		}
 	}
-	c := &Chain{recs: cfg.Recognizers, threshold: cfg.Threshold, cooldown: cfg.Cooldown,
-		now: cfg.Now, breakers: make([]breaker, len(cfg.Recognizers))}
-	if c.threshold <= 0 {
-		c.threshold = DefaultThreshold
-	}
-	if c.cooldown <= 0 {
-		c.cooldown = DefaultCooldown
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	return c, nil
+	return &Chain{recs: cfg.Recognizers, breakers: breaker.New(len(cfg.Recognizers),
+		breaker.Config{Threshold: cfg.Threshold, Cooldown: cfg.Cooldown, Now: cfg.Now})}, nil
 }
 
 // Start opens a session on the first recognizer whose breaker is closed
@@ -82,7 +62,7 @@ func NewChain(cfg ChainConfig) (*Chain, error) {
 func (c *Chain) Start(ctx context.Context, opts Options) (Session, error) {
 	var errs []error
 	for i, r := range c.recs {
-		if !c.allowed(i) {
+		if !c.breakers.Allowed(i) {
 			continue
 		}
 		s, err := r.Start(ctx, opts)
@@ -92,38 +72,13 @@ func (c *Chain) Start(ctx context.Context, opts Options) (Session, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("start asr: %w", err)
 		}
-		c.record(i, false)
+		c.breakers.Record(i, false)
 		errs = append(errs, fmt.Errorf("recognizer %d: %w", i, err))
 	}
 	if len(errs) == 0 {
 		return nil, fmt.Errorf("%w: every breaker is open", ErrNoBackend)
 	}
 	return nil, fmt.Errorf("%w: %w", ErrNoBackend, errors.Join(errs...))
-}
-
-// allowed reports whether recognizer i may be tried now.
-func (c *Chain) allowed(i int) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !c.now().Before(c.breakers[i].openUntil)
-}
-
-// record counts a success or a failure of recognizer i. A failure that
-// reaches the threshold opens the breaker; while it stays at or above the
-// threshold, each further failure (the trial after a cool-down) opens it
-// again.
-func (c *Chain) record(i int, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b := &c.breakers[i]
-	if ok {
-		*b = breaker{}
-		return
-	}
-	b.failures++
-	if b.failures >= c.threshold {
-		b.openUntil = c.now().Add(c.cooldown)
-	}
 }
 
 // chainSession reports the outcome of Finish to the chain's breaker.
@@ -138,9 +93,9 @@ func (s *chainSession) Finish(ctx context.Context) (Result, error) {
 	res, err := s.Session.Finish(ctx)
 	switch {
 	case err == nil:
-		s.chain.record(s.index, true)
+		s.chain.breakers.Record(s.index, true)
 	case ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFinished):
-		s.chain.record(s.index, false)
+		s.chain.breakers.Record(s.index, false)
 	}
 	return res, err
 }

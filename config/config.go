@@ -84,6 +84,9 @@ type Endpoint struct {
 	Region string `yaml:"region"`
 	// Voice selects the TTS voice ("slt" for flite).
 	Voice string `yaml:"voice"`
+	// Fallback names a built-in backend of the same role (sphinx for asr;
+	// flite or espeak for tts) that takes over while this one fails.
+	Fallback string `yaml:"fallback"`
 }
 
 // builtinBackends run inside the voiced process or as a local program, so

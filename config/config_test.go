@@ -74,6 +74,7 @@ func TestErrorsNameTheField(t *testing.T) {
 			"{backend: openai, url: 'http://x', locality: external, region: eu}}", "needs a local"},
 		{"not yaml", "models: [", "invalid YAML"},
 		{"bad tts backend", "models: {tts: {backend: say}}", "models.tts.backend"},
+		{"remote fallback", "models: {tts: {backend: flite, fallback: qwen}}", "models.tts.fallback"},
 		{"external asr", "models: {asr: {backend: qwen, url: 'http://x', locality: external, region: eu}}",
 			"models.asr.locality"},
 		{"bad sip listen", "sip: {listen: nowhere}", "sip.listen"},

@@ -50,6 +50,12 @@ func (c *Config) validate() error {
 	for _, r := range c.Models.Roles() {
 		c.validateEndpoint("models."+r.Name, *r.Endpoint, backends[r.Name], bad)
 	}
+	for _, r := range []Role{{"asr", &c.Models.ASR}, {"tts", &c.Models.TTS}} {
+		fb := r.Endpoint.Fallback
+		if fb != "" && (!builtinBackends[fb] || !slices.Contains(backends[r.Name], fb)) {
+			bad("models."+r.Name+".fallback", "%q is not a built-in %s backend", fb, r.Name)
+		}
+	}
 	if c.Models.ASR.Enabled() && c.Models.ASR.Locality == "external" {
 		// The egress policy: callers' audio never leaves the perimeter.
 		bad("models.asr.locality", "must be local: a recognizer receives callers' voices")

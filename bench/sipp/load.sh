@@ -5,6 +5,11 @@
 #
 #   bench/sipp/load.sh [RATE] [CALLS] [HOLD_MS]     defaults: 300 3000 1000
 #
+# With LISTEN=0 the calls only hear the greeting (no VAD, no recognizer):
+# the telephony path alone. By default the whole voice pipeline of the
+# embedded profile runs, and sipp's pcap (speech) keeps the local
+# recognizer busy.
+#
 # Needs `make build` and sipp (scripts/setup.sh test installs it).
 set -euo pipefail
 rate=${1:-300} calls=${2:-3000} hold=${3:-1000}
@@ -16,7 +21,10 @@ ln -s /usr/share/sip-tester "$work/pcap"
 sed "s/milliseconds=\"1000\"/milliseconds=\"$hold\"/" "$root/bench/sipp/uac_short.xml" > "$work/uac.xml"
 
 # The embedded profile with room for the load: more calls and RTP ports.
+asr=sphinx
+[ "${LISTEN:-1}" = 0 ] && asr=none
 sed -e 's/max_calls: .*/max_calls: 5000/' -e 's/rtp_ports: .*/rtp_ports: 20000-39999/' \
+	-e "s/asr: {backend: sphinx}/asr: {backend: $asr}/" \
 	-e "s#knowledge: \[demo\]#knowledge: [$root/configs/demo]#" \
 	"$root/configs/embedded.yaml" > "$work/voiced.yaml"
 

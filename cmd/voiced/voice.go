@@ -12,6 +12,7 @@ import (
 	asropenai "github.com/voiced/voiced/asr/openai"
 	asrqwen "github.com/voiced/voiced/asr/qwen"
 	"github.com/voiced/voiced/asr/sphinx"
+	"github.com/voiced/voiced/config"
 	"github.com/voiced/voiced/tts"
 	"github.com/voiced/voiced/tts/espeak"
 	"github.com/voiced/voiced/tts/flite"
@@ -66,73 +67,90 @@ func (p *phone) close() {
 	}
 }
 
-// synthesizer builds the configured TTS backend behind a cache, so that
-// texts spoken on every call (greetings, re-prompts) are synthesized once.
+// synthesizer builds the configured TTS backend, chained to its built-in
+// fallback when one is configured, behind a cache, so that texts spoken on
+// every call (greetings, re-prompts) are synthesized once.
 func (n *node) synthesizer() (tts.Synthesizer, error) {
 	e := n.cfg.Models.TTS
-	var s tts.Synthesizer
-	var err error
-	switch e.Backend {
-	case "", "none":
+	if !e.Enabled() {
 		return nil, nil
+	}
+	s, err := newSynthesizer(e)
+	if err != nil {
+		return nil, fmt.Errorf("tts: %w", err)
+	}
+	if e.Fallback != "" {
+		fb, err := newSynthesizer(config.Endpoint{Backend: e.Fallback})
+		if err != nil {
+			return nil, fmt.Errorf("tts fallback: %w", err)
+		}
+		if s, err = tts.NewChain(tts.ChainConfig{Synthesizers: []tts.Synthesizer{s, fb}}); err != nil {
+			return nil, err
+		}
+	}
+	return tts.NewCache(tts.CacheConfig{Synthesizer: s})
+}
+
+func newSynthesizer(e config.Endpoint) (tts.Synthesizer, error) {
+	switch e.Backend {
 	case "flite":
-		s, err = flite.New(flite.Config{Voice: e.Voice, Timeout: time.Duration(e.Timeout)})
+		return flite.New(flite.Config{Voice: e.Voice, Timeout: time.Duration(e.Timeout)})
 	case "espeak":
-		s, err = espeak.New(espeak.Config{Variant: e.Voice, Timeout: time.Duration(e.Timeout)})
+		return espeak.New(espeak.Config{Variant: e.Voice, Timeout: time.Duration(e.Timeout)})
 	case "qwen", "mlx":
 		cfg := ttsqwen.Config{URL: e.URL, Model: e.Model, APIKey: e.APIKey, Voice: e.Voice,
 			Timeout: time.Duration(e.Timeout), FirstByteTimeout: time.Duration(e.FirstTokenTimeout)}
 		if e.Backend == "mlx" {
 			cfg.Server = ttsqwen.MLXAudio
 		}
-		s, err = ttsqwen.New(cfg)
-	default:
-		err = fmt.Errorf("unknown backend %q", e.Backend)
+		return ttsqwen.New(cfg)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("tts: %w", err)
-	}
-	return tts.NewCache(tts.CacheConfig{Synthesizer: s})
+	return nil, fmt.Errorf("unknown backend %q", e.Backend)
 }
 
-// recognizer builds the configured ASR backend. The local recognizer is
-// biased toward every tenant's knowledge base, which it reads from the
-// store, so it is built after ingestion.
+// recognizer builds the configured ASR backend, chained to its built-in
+// fallback when one is configured. The local recognizer is biased toward
+// every tenant's knowledge base, which it reads from the store, so it is
+// built after ingestion.
 func (n *node) recognizer(ctx context.Context) (asr.Recognizer, error) {
 	e := n.cfg.Models.ASR
+	if !e.Enabled() {
+		return nil, nil
+	}
+	r, err := n.newRecognizer(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("asr: %w", err)
+	}
+	if e.Fallback == "" {
+		return r, nil
+	}
+	fb, err := n.newRecognizer(ctx, config.Endpoint{Backend: e.Fallback})
+	if err != nil {
+		return nil, fmt.Errorf("asr fallback: %w", err)
+	}
+	return asr.NewChain(asr.ChainConfig{Recognizers: []asr.Recognizer{r, fb}})
+}
+
+func (n *node) newRecognizer(ctx context.Context, e config.Endpoint) (asr.Recognizer, error) {
 	timeout := time.Duration(e.Timeout)
 	switch e.Backend {
-	case "", "none":
-		return nil, nil
 	case "sphinx":
 		corpus, err := n.corpus(ctx)
 		if err != nil {
 			return nil, err
 		}
-		r, err := sphinx.New(sphinx.Config{Corpus: corpus, Logger: n.log})
-		if err != nil {
-			return nil, fmt.Errorf("asr: %w", err)
-		}
-		return r, nil
+		return sphinx.New(sphinx.Config{Corpus: corpus, Logger: n.log})
 	case "qwen":
-		r, err := asrqwen.New(asrqwen.Config{URL: e.URL, Model: e.Model, APIKey: e.APIKey,
+		return asrqwen.New(asrqwen.Config{URL: e.URL, Model: e.Model, APIKey: e.APIKey,
 			Timeout: timeout, Logger: n.log})
-		if err != nil {
-			return nil, fmt.Errorf("asr: %w", err)
-		}
-		return r, nil
 	case "openai", "mlx":
 		cfg := asropenai.Config{URL: e.URL, Model: e.Model, APIKey: e.APIKey, Timeout: timeout}
 		if e.Backend == "mlx" {
 			cfg.Dialect = asropenai.DialectMLX
 		}
-		r, err := asropenai.New(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("asr: %w", err)
-		}
-		return r, nil
+		return asropenai.New(cfg)
 	}
-	return nil, fmt.Errorf("asr: unknown backend %q", e.Backend)
+	return nil, fmt.Errorf("unknown backend %q", e.Backend)
 }
 
 // corpus is the text of every tenant's knowledge base.
