@@ -4,7 +4,6 @@
 package espeak
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voiced/voiced/media"
 	"github.com/voiced/voiced/tts"
 )
 
@@ -116,46 +114,16 @@ func (s *Synthesizer) Synthesize(ctx context.Context, req tts.Request) (tts.Stre
 		return nil, err
 	}
 
-	runCtx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
 	// -b 1: the text is UTF-8 whatever the locale of this process.
-	cmd := exec.CommandContext(runCtx, s.bin, "-v", voice, "-b", "1", "--stdout", "--", text)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
-	err = cmd.Run()
-
-	switch {
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("espeak: synthesize: %w", ctx.Err())
-	case runCtx.Err() != nil:
-		return nil, fmt.Errorf("espeak: synthesis took longer than %v: %w", s.timeout,
-			runCtx.Err())
-	case err != nil:
-		return nil, fmt.Errorf("espeak: synthesize: %w: %s", err, firstLine(stderr.String()))
-	}
-	out := stdout.Bytes()
-	fixStreamedSizes(out)
-	w, err := media.ReadWAV(bytes.NewReader(out))
-	if err != nil {
-		return nil, fmt.Errorf("espeak: read output: %w", err)
-	}
-	if w.Channels != 1 {
-		return nil, fmt.Errorf("espeak: output has %d channels, want 1", w.Channels)
-	}
-	return tts.NewPCMStream(w.Rate, w.Samples), nil
+	return tts.RunProgram(ctx, tts.Program{Name: "espeak", Path: s.bin, Timeout: s.timeout,
+		Args: []string{"-v", voice, "-b", "1", "--stdout", "--", text}, Fix: fixStreamedSizes})
 }
 
 // check validates req and returns the text to speak and the espeak-ng
 // voice argument: a language, then "+variant" when there is one.
 func (s *Synthesizer) check(req tts.Request) (text, voice string, err error) {
-	if len(req.Text) > MaxTextBytes {
-		return "", "", fmt.Errorf("espeak: %d bytes of text, at most %d: %w", len(req.Text),
-			MaxTextBytes, tts.ErrTextTooLong)
-	}
-	text = strings.TrimSpace(tts.SanitizeText(req.Text))
-	if text == "" {
-		return "", "", fmt.Errorf("espeak: %w", tts.ErrEmptyText)
+	if text, err = tts.CheckText("espeak", req.Text, MaxTextBytes); err != nil {
+		return "", "", err
 	}
 
 	lang := s.language

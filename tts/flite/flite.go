@@ -4,7 +4,6 @@
 package flite
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/voiced/voiced/media"
 	"github.com/voiced/voiced/tts"
 )
 
@@ -113,45 +111,18 @@ func (s *Synthesizer) Synthesize(ctx context.Context, req tts.Request) (tts.Stre
 		return nil, err
 	}
 
-	runCtx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
 	// flite has no option for standard output (it takes "-" for a file
 	// name) but opens /dev/stdout like any file, which is the pipe here:
 	// no temporary file to clean up. It writes the header with its final
 	// sizes, so a pipe that cannot seek does no harm.
-	cmd := exec.CommandContext(runCtx, s.bin, "-voice", voice, "-o", "/dev/stdout", "-t", text)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
-	err = cmd.Run()
-
-	switch {
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("flite: synthesize: %w", ctx.Err())
-	case runCtx.Err() != nil:
-		return nil, fmt.Errorf("flite: synthesis took longer than %v: %w", s.timeout, runCtx.Err())
-	case err != nil:
-		return nil, fmt.Errorf("flite: synthesize: %w: %s", err, firstLine(stderr.String()))
-	}
-	w, err := media.ReadWAV(&stdout)
-	if err != nil {
-		return nil, fmt.Errorf("flite: read output: %w", err)
-	}
-	if w.Channels != 1 {
-		return nil, fmt.Errorf("flite: output has %d channels, want 1", w.Channels)
-	}
-	return tts.NewPCMStream(w.Rate, w.Samples), nil
+	return tts.RunProgram(ctx, tts.Program{Name: "flite", Path: s.bin, Timeout: s.timeout,
+		Args: []string{"-voice", voice, "-o", "/dev/stdout", "-t", text}})
 }
 
 // check validates req and returns the text to speak and the voice to use.
 func (s *Synthesizer) check(req tts.Request) (text, voice string, err error) {
-	if len(req.Text) > MaxTextBytes {
-		return "", "", fmt.Errorf("flite: %d bytes of text, at most %d: %w", len(req.Text),
-			MaxTextBytes, tts.ErrTextTooLong)
-	}
-	text = strings.TrimSpace(tts.SanitizeText(req.Text))
-	if text == "" {
-		return "", "", fmt.Errorf("flite: %w", tts.ErrEmptyText)
+	if text, err = tts.CheckText("flite", req.Text, MaxTextBytes); err != nil {
+		return "", "", err
 	}
 
 	voice = s.voice
@@ -169,12 +140,4 @@ func (s *Synthesizer) check(req tts.Request) (text, voice string, err error) {
 			tts.ErrUnsupportedLanguage)
 	}
 	return text, voice, nil
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
 }
