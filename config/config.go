@@ -29,6 +29,7 @@ type Config struct {
 	Models    Models    `yaml:"models"`
 	Retrieval Retrieval `yaml:"retrieval"`
 	SIP       SIP       `yaml:"sip"`
+	Telemetry Telemetry `yaml:"telemetry"`
 	Tenants   []Tenant  `yaml:"tenants"`
 
 	// dir is the folder of the config file, for resolving relative paths.
@@ -223,6 +224,7 @@ func (c *Config) fillDefaults() {
 		}
 	}
 	c.SIP.fillDefaults(c)
+	c.Telemetry.fillDefaults()
 	for i := range c.Tenants {
 		t := &c.Tenants[i]
 		if t.Name == "" {
@@ -301,7 +303,7 @@ func (c *Config) readSecretFiles() error {
 		}
 		t.APIKeys = append(t.APIKeys, splitKeys(string(data), "\n")...)
 	}
-	return nil
+	return c.Telemetry.readHeaders(c)
 }
 
 func readSecret(path string) (string, error) {

@@ -88,6 +88,15 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"number twice", "tenants: [{id: a, numbers: ['100']}, {id: b, numbers: ['100']}]", "tenants[1].numbers"},
 		{"unknown codec", "sip: {codecs: [G729]}", "sip.codecs"},
 		{"tls incomplete", "sip: {tls: {listen: '127.0.0.1:5061'}}", "sip.tls"},
+		{"otlp not a url", "telemetry: {otlp_endpoint: 'collector:4318'}", "telemetry.otlp_endpoint"},
+		{"otlp with password", "telemetry: {otlp_endpoint: 'http://u:pw@collector:4318'}",
+			"telemetry.otlp_endpoint: must have no query, fragment or credentials"},
+		{"sample ratio", "telemetry: {otlp_endpoint: 'http://c:4318', sample_ratio: 1.5}",
+			"telemetry.sample_ratio"},
+		{"negative sample ratio", "telemetry: {sample_ratio: -0.1}", "telemetry.sample_ratio"},
+		{"missing headers file", "telemetry: {otlp_endpoint: 'http://c:4318', headers_file: nope}",
+			"telemetry.headers_file"},
+		{"headers in yaml", "telemetry: {headers: {a: b}}", "unknown field headers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,5 +180,48 @@ sip:
 	}
 	if tts := cfg.Models.TTS; !tts.Builtin() || tts.Locality != "local" {
 		t.Fatalf("tts = %+v, want built-in and local", tts)
+	}
+}
+
+func TestTelemetrySection(t *testing.T) {
+	dir := t.TempDir()
+	headers := "# the collector's token\nauthorization: Bearer tok-1\n\nX-Scope-OrgID: voiced\n"
+	os.WriteFile(filepath.Join(dir, "otlp.headers"), []byte(headers), 0o600)
+	yml := "telemetry: {otlp_endpoint: 'http://collector:4318', sample_ratio: 0.25, " +
+		"headers_file: otlp.headers}"
+
+	cfg, err := Parse([]byte(yml), dir, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel := cfg.Telemetry
+	if !tel.Enabled() || tel.ServiceName != "voiced" || tel.Sampling() != 0.25 {
+		t.Fatalf("got telemetry %+v (sampling %g), want enabled, voiced, 0.25", tel, tel.Sampling())
+	}
+	if tel.Headers["Authorization"] != "Bearer tok-1" || tel.Headers["X-Scope-Orgid"] != "voiced" ||
+		len(tel.Headers) != 2 {
+		t.Fatalf("got headers %v, want Authorization and X-Scope-Orgid", tel.Headers)
+	}
+
+	// Off by default; the environment turns it on, and off again.
+	cfg, err = Parse(nil, dir, env(nil))
+	if err != nil || cfg.Telemetry.Enabled() || cfg.Telemetry.Sampling() != 1 {
+		t.Fatalf("got %+v, %v; want tracing off with sampling 1", cfg.Telemetry, err)
+	}
+	cfg, err = Parse(nil, dir, env(map[string]string{"VOICED_OTLP_ENDPOINT": "https://otel.example:4318",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:4318"}))
+	if err != nil || cfg.Telemetry.OTLPEndpoint != "https://otel.example:4318" {
+		t.Fatalf("got %+v, %v; want the endpoint from VOICED_OTLP_ENDPOINT", cfg.Telemetry, err)
+	}
+	cfg, err = Parse([]byte(yml), dir, env(map[string]string{"VOICED_OTLP_ENDPOINT": ""}))
+	if err != nil || cfg.Telemetry.Enabled() || cfg.Telemetry.Headers != nil {
+		t.Fatalf("got %+v, %v; want an empty VOICED_OTLP_ENDPOINT to turn tracing off",
+			cfg.Telemetry, err)
+	}
+
+	os.WriteFile(filepath.Join(dir, "otlp.headers"), []byte("Bearer secret-token\n"), 0o600)
+	_, err = Parse([]byte(yml), dir, env(nil))
+	if err == nil || !strings.Contains(err.Error(), "line 1") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("got %v, want an error naming line 1 without the secret", err)
 	}
 }

@@ -9,8 +9,10 @@ import (
 
 // applyEnv overrides endpoint fields from VOICED_<ROLE>_<FIELD> variables,
 // the data directory from VOICED_DATA_DIR, the HTTP address from
-// VOICED_HTTP_ADDR, the SIP address from VOICED_SIP_LISTEN, trunk passwords
-// from VOICED_TRUNK_<NAME>_PASSWORD, and adds tenant keys from VOICED_TENANT_<ID>_API_KEYS.
+// VOICED_HTTP_ADDR, the SIP address from VOICED_SIP_LISTEN, the trace
+// collector from VOICED_OTLP_ENDPOINT, trunk passwords from
+// VOICED_TRUNK_<NAME>_PASSWORD, and adds tenant keys from
+// VOICED_TENANT_<ID>_API_KEYS.
 func applyEnv(c *Config, lookup func(string) (string, bool)) error {
 	if v, ok := lookup("VOICED_DATA_DIR"); ok {
 		c.DataDir = v
@@ -21,6 +23,7 @@ func applyEnv(c *Config, lookup func(string) (string, bool)) error {
 	if v, ok := lookup("VOICED_SIP_LISTEN"); ok {
 		c.SIP.Listen = v
 	}
+	c.Telemetry.applyEnv(lookup)
 	for i := range c.SIP.Trunks {
 		t := &c.SIP.Trunks[i]
 		if v, ok := lookup("VOICED_TRUNK_" + envName(t.Name) + "_PASSWORD"); ok {

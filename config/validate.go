@@ -101,6 +101,7 @@ func (c *Config) validate() error {
 		}
 	}
 	c.SIP.validate(c, bad)
+	c.Telemetry.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -29,6 +29,11 @@
 // kept), anything else resumes it. Every turn is stored with its
 // latencies, stamped on the call's recording timeline.
 //
+// Given a TracerProvider, Voice traces the call and each of its turns
+// with their stages, and Engine each reply with its retrieval and model
+// stages (see SpanCall). Spans carry identifiers, lengths and durations,
+// never a transcript, an answer, a passage or audio.
+//
 // The package llmtest provides a scriptable fake OpenAI-compatible server
 // for tests, including the protocol's odd corners and its failures.
 package dialog

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/voiced/voiced/rag"
 	"github.com/voiced/voiced/store"
@@ -34,6 +36,9 @@ type Config struct {
 	// Registerer receives the engine's metrics; nil leaves them
 	// unregistered.
 	Registerer prometheus.Registerer
+	// TracerProvider receives a span per reply, with its retrieval and
+	// llm stages; nil traces nothing.
+	TracerProvider trace.TracerProvider
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -48,6 +53,7 @@ type Engine struct {
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
+	tracer   trace.Tracer
 }
 
 // New checks cfg, fills its defaults and builds the engine.
@@ -56,7 +62,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, ErrNoStore
 	}
 	e := &Engine{store: cfg.Store, searcher: cfg.Searcher, topK: cfg.TopK,
-		log: cfg.Logger, now: cfg.Now}
+		log: cfg.Logger, now: cfg.Now, tracer: newTracer(cfg.TracerProvider)}
 	if e.topK <= 0 {
 		e.topK = 4
 	}
@@ -105,23 +111,31 @@ type turn struct {
 // then complete except that the turn was not (fully) recorded.
 func (e *Engine) Reply(ctx context.Context, req Request, onDelta func(delta string) error) (Result, error) {
 	start := e.now()
+	ctx, span := e.startReplySpan(ctx, req, start)
+	defer func() { span.End(trace.WithTimestamp(e.now())) }()
 	t, err := newTurn(req)
 	if err != nil {
+		failSpan(span, "invalid request")
 		return Result{}, err
 	}
 	if onDelta == nil {
 		onDelta = func(string) error { return nil }
 	}
 
-	e.standaloneQuestion(ctx, t)
-	passages := e.retrieve(ctx, req.TenantID, t.query)
+	rctx, rspan := e.tracer.Start(ctx, SpanRetrieval, trace.WithTimestamp(start))
+	e.standaloneQuestion(rctx, t)
+	passages := e.retrieve(rctx, req.TenantID, t.query)
 	retrieval := e.now().Sub(start)
+	rspan.SetAttributes(attribute.Int("passages", len(passages)))
+	rspan.End(trace.WithTimestamp(start.Add(retrieval)))
 
-	ans, err := e.answer(ctx, t, passages, onDelta)
+	ans, err := e.traceAnswer(ctx, t, passages, onDelta)
 	if err != nil {
+		failSpan(span, "no answer")
 		return Result{}, err
 	}
 	e.metrics.replies.WithLabelValues(ans.mode).Inc()
+	span.SetAttributes(attribute.String("mode", ans.mode))
 	res := Result{Text: ans.text, Mode: ans.mode, FinishReason: ans.finish,
 		Passages: ans.passages, PromptTokens: ans.promptTokens,
 		CompletionTokens: ans.completionTokens}
@@ -138,6 +152,7 @@ func (e *Engine) Reply(ctx context.Context, req Request, onDelta func(delta stri
 	}
 	res.ConversationID, err = e.record(ctx, t, res, latency)
 	if err != nil {
+		failSpan(span, "not recorded")
 		return res, fmt.Errorf("%w: %w", ErrNotRecorded, err)
 	}
 	return res, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/voiced/voiced/asr"
 	"github.com/voiced/voiced/media"
@@ -67,6 +68,9 @@ type VoiceConfig struct {
 	ConversationID string
 	// Channel is passed to Reply ("sip" or "web").
 	Channel string
+	// Codec names the transport's audio codec ("PCMU", "opus"), for the
+	// call's span.
+	Codec string
 	// CallStart is when the caller's audio (and the recording) starts:
 	// turns are stamped CallStart plus their offset in the audio pushed,
 	// so that transcripts line up with the recording. Zero means Now at
@@ -102,6 +106,9 @@ type VoiceConfig struct {
 	Logger *slog.Logger
 	// Registerer receives the voice metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
+	// TracerProvider receives the call's span and a span per turn; nil
+	// traces nothing.
+	TracerProvider trace.TracerProvider
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

@@ -173,11 +173,12 @@ func (v *Voice) digitsDone() {
 		v.say(v.cfg.Prompts.Handover, ModePrompt, v.transfer)
 		return
 	}
-	if v.speech != nil {
+	bargeIn := v.speech != nil
+	if bargeIn {
 		v.cut(true)
 	}
 	v.answer(&userTurn{text: text, at: v.digitsAt, lastSpeech: v.digitLast,
-		endAt: v.cfg.Now(), keys: true})
+		endAt: v.cfg.Now(), keys: true, bargeIn: bargeIn})
 }
 
 // userTurn is the caller's side of a turn.
@@ -187,5 +188,7 @@ type userTurn struct {
 	lastSpeech time.Time // when they last spoke (or pressed a key)
 	endAt      time.Time // when their turn was decided over
 	asr        time.Duration
-	keys       bool // typed on the keypad
+	asrAt      time.Time // when the transcript came
+	keys       bool      // typed on the keypad
+	bargeIn    bool      // they interrupted the agent
 }

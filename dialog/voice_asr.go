@@ -27,6 +27,7 @@ type recognition struct {
 	finishing bool // finishAt was sent
 	done      bool // the transcript, or a failure, came back
 	took      time.Duration
+	at        time.Time // when the transcript came back
 }
 
 // startRecognition starts a recognition of u from its beginning.
@@ -138,7 +139,7 @@ func (v *Voice) finished(u *utterance, r *recognition, res asr.Result, err error
 	if !v.listening(u, r) {
 		return
 	}
-	r.done, r.took = true, took
+	r.done, r.took, r.at = true, took, v.cfg.Now()
 	if err != nil {
 		v.recognitionFailed(u, r, "asr_finish", err)
 		return

@@ -206,5 +206,6 @@ func (v *Voice) resumeSpeech(outcome string) {
 // userTurnOf describes u's turn for the answer and the record.
 func (v *Voice) userTurnOf(u *utterance) *userTurn {
 	return &userTurn{text: u.text, at: v.streamTime(u.start), endAt: u.endAt,
-		lastSpeech: v.wallTime(u.speechEnd), asr: u.rec.took}
+		lastSpeech: v.wallTime(u.speechEnd), asr: u.rec.took, asrAt: u.rec.at,
+		bargeIn: u.bargeIn && u.confirmed}
 }

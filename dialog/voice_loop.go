@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/voiced/voiced/media"
 )
 
@@ -24,6 +26,7 @@ type Voice struct {
 	cfg     VoiceConfig
 	log     *slog.Logger
 	metrics *voiceMetrics
+	tracer  trace.Tracer
 	playout *media.Playout
 	ring    *audioRing
 	dtmf    chan rune
@@ -48,6 +51,7 @@ type Voice struct {
 	history   []Message  // what was said and heard, for the model
 	carry     *userTurn  // the caller's words whose answer went unheard
 	reprompts int
+	turns     int  // the speeches started, for their spans
 	closing   bool // saying goodbye or transferring: speech is ignored
 	done      bool // the call is over from our side
 	digits    []rune
@@ -78,6 +82,7 @@ func NewVoice(cfg VoiceConfig) (*Voice, error) {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		metrics: m,
+		tracer:  newTracer(cfg.TracerProvider),
 		playout: cfg.Line.Playout(),
 		ring:    newAudioRing(),
 		dtmf:    make(chan rune, dtmfQueue),
@@ -117,6 +122,7 @@ func (v *Voice) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("new speech detector: %w", err)
 	}
+	ctx, span := v.startCall(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	v.ctx, v.det = ctx, det
 	v.rec = startRecorder(v.cfg.Store, v.cfg.ConversationID, v.log, v.metrics)
@@ -125,6 +131,7 @@ func (v *Voice) Run(ctx context.Context) error {
 		cancel()
 		v.wg.Wait()
 		v.rec.close()
+		v.endCall(span)
 	}()
 
 	v.log.Info("voice call started", "tenant", v.cfg.TenantID, "agent", v.cfg.Agent.Name)

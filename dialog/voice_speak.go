@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Modes of what the controller says on its own, stored with the turn.
@@ -26,7 +28,8 @@ const firstClauseMin = 24
 // order; their positions there tell how much of them the caller heard.
 type speech struct {
 	mode        string
-	ctx         context.Context // ends synthesis and the reply
+	ctx         context.Context // ends synthesis and the reply; holds span
+	span        trace.Span      // the turn's
 	cancel      context.CancelFunc
 	cancelReply context.CancelFunc // ends the reply alone; nil for prompts
 	sentences   []*sentence
@@ -58,11 +61,13 @@ type sentence struct {
 // speechKey carries the speech an answer belongs to into its tools.
 type speechKey struct{}
 
-// startSpeech makes sp the agent's speech. If the caller is speaking,
-// it starts paused, as a barge-in would have it.
-func (v *Voice) startSpeech(mode string) *speech {
+// startSpeech makes sp the agent's speech, the answer to user's turn
+// unless user is nil. If the caller is speaking, it starts paused, as a
+// barge-in would have it.
+func (v *Voice) startSpeech(mode string, user *userTurn) *speech {
 	ctx, cancel := context.WithCancel(v.ctx)
-	sp := &speech{mode: mode, ctx: ctx, cancel: cancel}
+	sp := &speech{mode: mode, user: user, cancel: cancel}
+	sp.ctx, sp.span = v.startTurn(ctx, user)
 	v.speech = sp
 	if u := v.utt; u != nil && !u.ended {
 		u.bargeIn, u.confirmed = true, false
@@ -79,7 +84,7 @@ func (v *Voice) say(text, mode string, after func()) {
 	if v.speech != nil {
 		v.cut(false)
 	}
-	sp := v.startSpeech(mode)
+	sp := v.startSpeech(mode, nil)
 	sp.sentences = append(sp.sentences, &sentence{text: text, start: -1})
 	sp.textDone, sp.after = true, after
 	v.progress()
@@ -94,8 +99,7 @@ func (v *Voice) answer(u *userTurn) {
 		v.carry = nil
 	}
 	v.reprompts = 0
-	sp := v.startSpeech(ModeLLM)
-	sp.user = u
+	sp := v.startSpeech(ModeLLM, u)
 	msgs := append(slices.Clip(v.history), Message{Role: "user", Content: u.text})
 	v.log.Debug("answering", "text", u.text)
 	v.startReply(sp, Request{TenantID: v.cfg.TenantID, Agent: v.cfg.Agent,
@@ -118,7 +122,10 @@ func (v *Voice) startReply(sp *speech, req Request) {
 			if first {
 				first = false
 				at := v.cfg.Now()
-				v.post(ctx, func() { sp.timing.firstToken = at })
+				v.post(ctx, func() {
+					sp.timing.firstToken = at
+					sp.stageEvent(StageLLMFirstToken, at, at.Sub(sp.timing.replyStart))
+				})
 			}
 			for _, s := range split.Push(delta) {
 				if !v.post(ctx, func() { v.addSentence(sp, s) }) {
@@ -152,6 +159,7 @@ func (v *Voice) replyDone(sp *speech, res Result, err error) {
 	switch {
 	case err != nil && len(sp.sentences) == 0:
 		v.metrics.failures.WithLabelValues("reply").Inc()
+		failSpan(sp.span, "no answer")
 		v.log.Warn("no answer, apologizing", "err", err)
 		sp.mode = ModePrompt
 		v.addSentence(sp, v.cfg.Prompts.Failure)
@@ -180,6 +188,7 @@ func (v *Voice) progress() {
 		sp.started = true
 		sp.timing.firstPlayed = v.cfg.Now()
 		sp.heardAt = v.streamTime(v.ring.written.Load())
+		sp.played()
 	}
 	if sp.ready(pos) {
 		sp.busy = true
@@ -273,6 +282,7 @@ func (v *Voice) cut(carry bool) {
 // to the end, runs what was to follow it.
 func (v *Voice) endSpeech(sp *speech, heard string, whole, carry bool) {
 	sp.cancel()
+	v.endTurnSpan(sp, heard, whole)
 	v.speech, v.watch = nil, nil
 	if u := v.utt; u != nil && u.bargeIn && !u.confirmed {
 		u.bargeIn = false // nothing left to interrupt

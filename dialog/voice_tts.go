@@ -73,6 +73,7 @@ func (v *Voice) audioChunk(sp *speech, i int, pcm []int16, firstByte time.Durati
 	}
 	if sp.timing.ttsFirstByte == 0 {
 		sp.timing.ttsFirstByte = firstByte
+		sp.stageEvent(StageTTSFirstByte, v.cfg.Now(), firstByte)
 	}
 	v.playout.Enqueue(pcm)
 	s.end = v.playout.End()

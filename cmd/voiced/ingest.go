@@ -37,7 +37,7 @@ func ingest(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	// Progress and summary go to stdout; the log (warnings) to stderr.
-	n, err := openNode(ctx, cfg, newLogger(io.Discard, "error"), nil)
+	n, err := openNode(ctx, cfg, newLogger(io.Discard, "error"), nil, nil)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/voiced/voiced/asr"
 	"github.com/voiced/voiced/config"
@@ -35,6 +36,7 @@ type phone struct {
 	vad    *vad.Model      // nil: calls are not listened to
 	log    *slog.Logger
 	reg    prometheus.Registerer
+	tracer trace.TracerProvider // nil: calls are not traced
 	now    func() time.Time
 	// recordings is the recordings folder relative to the data directory.
 	recordings string
@@ -99,7 +101,8 @@ func (p *phone) ServeCall(ctx context.Context, c *sip.Call) {
 			return vad.NewDetector(p.vad, vad.Config{})
 		},
 		Store: p.store, TenantID: route.Tenant, Agent: agent, ConversationID: conv.ID,
-		Channel: "sip", CallStart: c.StartedAt(), Logger: log, Registerer: p.reg,
+		Channel: "sip", Codec: c.Codec().Name, CallStart: c.StartedAt(), Logger: log,
+		Registerer: p.reg, TracerProvider: p.tracer,
 	})
 	if err != nil {
 		log.Warn("voice pipeline not started, greeting only", "err", err)

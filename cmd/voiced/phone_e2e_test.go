@@ -9,12 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/voiced/voiced/config"
+	"github.com/voiced/voiced/dialog"
+	"github.com/voiced/voiced/internal/otlptest"
 	"github.com/voiced/voiced/media"
 )
 
@@ -189,6 +193,11 @@ func TestSippCallsWithMedia(t *testing.T) {
 func TestBaresipAsksAndIsAnswered(t *testing.T) {
 	baresip := needPeer(t, "baresip")
 	flite := needPeer(t, "flite")
+	// The call is traced; the collector outlives voiced's flush at exit.
+	col := otlptest.NewCollector()
+	t.Cleanup(col.Close)
+	t.Setenv("VOICED_OTLP_ENDPOINT", col.URL)
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "100") // export after 100 ms, not 5 s
 	v := startVoiced(t, t.TempDir())
 
 	work := t.TempDir()
@@ -246,6 +255,7 @@ func TestBaresipAsksAndIsAnswered(t *testing.T) {
 	if _, ok := turns[2].Latency["voice_to_voice"]; !ok {
 		t.Errorf("answer latencies %v lack voice_to_voice", turns[2].Latency)
 	}
+	checkCallTrace(t, col, calls[0].ID, turns)
 
 	heard, _ := filepath.Glob(filepath.Join(rec, "dump-*-dec.wav"))
 	if len(heard) != 1 {
@@ -426,4 +436,55 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// checkCallTrace waits for the call's span and checks its turns: their
+// stages are there, and no word of what was said is.
+func checkCallTrace(t *testing.T, col *otlptest.Collector, id string, turns []turn) {
+	t.Helper()
+	var call otlptest.Span
+	for deadline := time.Now().Add(10 * time.Second); call.Name == ""; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no call span for %s in %d spans", id, len(col.Spans()))
+		}
+		time.Sleep(50 * time.Millisecond)
+		for _, s := range col.Named(dialog.SpanCall) {
+			if s.Attributes["call_id"] == id {
+				call = s
+			}
+		}
+	}
+	if call.Attributes["codec"] != "G722" || call.Attributes["tenant"] != "demo" ||
+		call.Resource["service.name"] != "voiced" {
+		t.Errorf("got call span %v of %v, want a G722 call of tenant demo by voiced",
+			call.Attributes, call.Resource)
+	}
+
+	inCall := func(name string) []otlptest.Span {
+		var out []otlptest.Span
+		for _, s := range col.Named(name) {
+			if s.TraceID == call.TraceID {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	answers := slices.DeleteFunc(inCall(dialog.SpanTurn), func(s otlptest.Span) bool {
+		return s.Attributes["mode"] == dialog.ModeGreeting
+	})
+	want := int64(utf8.RuneCountInString(turns[1].Text))
+	if len(answers) != 1 || answers[0].Attributes["transcript_length"] != want {
+		t.Fatalf("got answer turns %+v, want one of a %d-character question", answers, want)
+	}
+	for _, name := range []string{dialog.StageEndpointWait, dialog.StageASR, dialog.SpanReply} {
+		if s := inCall(name); len(s) != 1 || s[0].ParentSpanID != answers[0].SpanID {
+			t.Errorf("got %s spans %+v, want 1 in the answer's turn", name, s)
+		}
+	}
+
+	for _, tn := range turns {
+		if q := col.Quoted(tn.Text); len(q) > 0 {
+			t.Errorf("got %q of the %s's words in an export, want none", q, tn.Role)
+		}
+	}
 }

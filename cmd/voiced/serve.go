@@ -39,10 +39,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		cfg.SIP.Listen = *sipAddr
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	tr, err := newTracing(cfg.Telemetry, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the calls drained: their last spans are exported.
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlush)
+		defer cancel()
+		if err := tr.Shutdown(ctx); err != nil {
+			log.Warn("traces lost at exit", "err", err)
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n, err := openNode(ctx, cfg, log, reg)
+	n, err := openNode(ctx, cfg, log, reg, tr.Provider)
 	if err != nil {
 		return err
 	}

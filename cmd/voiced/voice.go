@@ -25,7 +25,7 @@ import (
 // calls with the greeting only, and says so.
 func (n *node) newPhone(ctx context.Context, reg prometheus.Registerer) (*phone, error) {
 	p := &phone{cfg: n.cfg, store: n.store, engine: n.engine, agents: n.agents, log: n.log,
-		reg: reg, now: time.Now, recordings: recordingsDir}
+		reg: reg, tracer: n.tracer, now: time.Now, recordings: recordingsDir}
 	var err error
 	if p.tts, err = n.synthesizer(); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/voiced/voiced/config"
 	"github.com/voiced/voiced/dialog"
@@ -26,17 +27,19 @@ type node struct {
 	reranker  *rag.RerankClient
 	retriever *rag.Retriever
 	engine    *dialog.Engine
+	// tracer receives the spans of calls and replies (nil: none).
+	tracer trace.TracerProvider
 }
 
 // openNode opens the store and builds every configured client. reg may be
-// nil when metrics are not served.
+// nil when metrics are not served, tp when nothing is traced.
 func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger,
-	reg prometheus.Registerer) (*node, error) {
+	reg prometheus.Registerer, tp trace.TracerProvider) (*node, error) {
 	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "voiced.db"))
 	if err != nil {
 		return nil, err
 	}
-	n := &node{cfg: cfg, log: log, store: st}
+	n := &node{cfg: cfg, log: log, store: st, tracer: tp}
 
 	m := cfg.Models
 	if m.Embeddings.Enabled() {
@@ -76,7 +79,7 @@ func openNode(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	n.engine, err = dialog.New(dialog.Config{
 		Store: st, Searcher: n.retriever, TopK: cfg.Retrieval.TopK,
 		LLM: llmConfig("llm", m.LLM), SmallLLM: llmConfig("small_llm", m.SmallLLM),
-		Logger: log, Registerer: reg,
+		Logger: log, Registerer: reg, TracerProvider: tp,
 	})
 	if err != nil {
 		n.Close()
