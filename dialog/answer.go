@@ -40,8 +40,13 @@ func (e *Engine) answer(ctx context.Context, t *turn, passages []rag.Passage,
 	out := &output{onDelta: onDelta, started: e.now(), now: e.now}
 	chain := e.chain()
 	for i, ep := range chain {
+		if !e.breakers.Allowed(ep.slot) {
+			e.metrics.fallbacks.WithLabelValues(ep.name, "skipped").Inc()
+			continue
+		}
 		a, err := e.generate(ctx, ep, t, passages, out)
 		if err == nil {
+			e.breakers.Record(ep.slot, true)
 			return a, nil
 		}
 		if out.err != nil {
@@ -50,6 +55,7 @@ func (e *Engine) answer(ctx context.Context, t *turn, passages []rag.Passage,
 		if ctx.Err() != nil {
 			return answer{}, fmt.Errorf("answer: %w", context.Cause(ctx))
 		}
+		e.breakers.Record(ep.slot, false)
 		if out.emitted() {
 			e.log.Warn("llm failed mid-answer, keeping the partial answer",
 				"tenant", t.req.TenantID, "endpoint", ep.name, "err", err)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/voiced/voiced/internal/breaker"
 	"github.com/voiced/voiced/rag"
 	"github.com/voiced/voiced/store"
 )
@@ -54,6 +55,9 @@ type Engine struct {
 	now      func() time.Time
 	metrics  *metrics
 	tracer   trace.Tracer
+	// breakers skip an LLM for a while after consecutive failures, so a
+	// dead server does not cost every turn its timeout.
+	breakers *breaker.Set
 }
 
 // New checks cfg, fills its defaults and builds the engine.
@@ -83,7 +87,9 @@ func New(cfg Config) (*Engine, error) {
 		if e.small, err = newEndpoint(*cfg.SmallLLM, "small_llm", ModeSmallLLM); err != nil {
 			return nil, fmt.Errorf("small llm: %w", err)
 		}
+		e.small.slot = 1
 	}
+	e.breakers = breaker.New(2, breaker.Config{Now: e.now})
 	if e.metrics, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}

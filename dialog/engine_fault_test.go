@@ -141,3 +141,27 @@ func TestLLMErrorKeepsUpstreamMessage(t *testing.T) {
 		t.Errorf("got retryable 401, want not retryable")
 	}
 }
+
+func TestDeadLLMIsSkippedAfterConsecutiveFailures(t *testing.T) {
+	mainSrv, smallSrv := llmtest.NewServer(t), llmtest.NewServer(t)
+	mainSrv.Handle(func(llmtest.Request) llmtest.Script {
+		return llmtest.Fail(http.StatusUnauthorized, "bad key")
+	})
+	smallSrv.Handle(func(llmtest.Request) llmtest.Script { return llmtest.Reply("Small answers.") })
+	h := newHarness(t, llmConfig(mainSrv, "external"), llmConfig(smallSrv, "local"))
+
+	for range 5 {
+		if res, _ := h.reply(t, ask("When do you open?")); res.Mode != ModeSmallLLM {
+			t.Fatalf("mode %q, want the small llm to answer", res.Mode)
+		}
+	}
+	// 401 is not retried: one request per turn until three failures in a
+	// row open the breaker; the next turns go straight to the small LLM.
+	if got := mainSrv.Count(); got != 3 {
+		t.Errorf("got %d requests to the failing main llm over 5 turns, want 3", got)
+	}
+	if got := h.counter(t, "dialog_fallbacks_total",
+		map[string]string{"from": "llm", "to": "skipped"}); got != 2 {
+		t.Errorf("got %v skipped turns, want 2", got)
+	}
+}

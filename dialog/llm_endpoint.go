@@ -73,6 +73,8 @@ type endpoint struct {
 	name   string
 	mode   string
 	client *openai.Client
+	// slot is the endpoint's breaker in Engine.breakers.
+	slot int
 }
 
 func newEndpoint(cfg LLMConfig, name, mode string) (*endpoint, error) {
